@@ -1,0 +1,61 @@
+# rollcall — `make demo` and `make test` work on a fresh machine with only python3.11 and make.
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+BIN := .venv/bin
+SAMPLE_DIR := warehouse/sample-district
+SAMPLE_DISTRICT := demo-unified
+
+export ROLLCALL_DUCKDB_PATH ?= warehouse/rollcall.duckdb
+export UV_PYTHON_DOWNLOADS := never
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export RUNTIME__DLTHUB_TELEMETRY := false
+
+.PHONY: setup demo test lint sql-lint build docs summary codegen bench clean
+
+## setup: create .venv from uv.lock (installs uv into .tools first)
+setup: .venv/.synced
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+## demo: generate the sample district, load it, dbt build, docs, summary
+demo: setup
+	$(BIN)/rollcall generate $(SAMPLE_DIR)
+	$(BIN)/rollcall load $(SAMPLE_DIR) --district $(SAMPLE_DISTRICT)
+	$(BIN)/rollcall build
+	$(BIN)/dbt docs generate --project-dir . --profiles-dir profiles --quiet
+	$(BIN)/rollcall summary
+
+## test: lint Python and SQL, then the whole pytest suite (incl. dbt builds)
+test: setup lint sql-lint
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+sql-lint: setup
+	ROLLCALL_DUCKDB_PATH=warehouse/lint.duckdb $(BIN)/sqlfluff lint models --disable-progress-bar
+
+build: setup
+	$(BIN)/rollcall build
+
+summary: setup
+	$(BIN)/rollcall summary
+
+codegen: setup
+	$(BIN)/python -m rollcall.codegen
+
+## bench: load-speed benchmark (≥ 1M attendance rows) against DuckDB's own read_csv
+bench: setup
+	$(BIN)/python benchmarks/bench_load.py
+
+clean:
+	rm -rf warehouse target logs .pytest_cache

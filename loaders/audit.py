@@ -1,0 +1,204 @@
+"""The audit spine: every load, every file and every quarantined row, in schema ``audit``.
+
+Invariant kept for every file: ``rows_read = rows_landed + rows_quarantined``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+
+AUDIT_SCHEMA = "audit"
+
+DDL = f"""
+create schema if not exists {AUDIT_SCHEMA};
+create table if not exists {AUDIT_SCHEMA}.load_log (
+    load_id varchar primary key,
+    district_id varchar not null,
+    source_path varchar not null,
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    status varchar not null,          -- running | succeeded | partial | failed | refused
+    files_seen integer,
+    files_loaded integer,
+    files_skipped integer,
+    files_refused integer,
+    rows_read bigint,
+    rows_landed bigint,
+    rows_quarantined bigint,
+    dlt_load_id varchar,
+    error_text varchar
+);
+create table if not exists {AUDIT_SCHEMA}.file_log (
+    load_id varchar not null,
+    district_id varchar not null,
+    file_name varchar not null,
+    entity varchar,                   -- canonical OneRoster(+) file name; null when unknown
+    raw_table varchar,
+    file_sha256 varchar not null,
+    file_bytes bigint,
+    mode varchar,                     -- bulk | delta | absent from the manifest; null when not stated
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    status varchar not null,          -- running | loaded | skipped | refused | failed
+    rows_read bigint,
+    rows_landed bigint,
+    rows_quarantined bigint,
+    error_text varchar,
+    primary key (load_id, file_name)
+);
+create table if not exists {AUDIT_SCHEMA}.file_warnings (
+    load_id varchar not null,
+    district_id varchar not null,
+    file_name varchar not null,
+    file_sha256 varchar not null,
+    warning_code varchar not null,
+    detail varchar,
+    occurrences bigint not null
+);
+create table if not exists {AUDIT_SCHEMA}.quarantined_rows (
+    load_id varchar not null,
+    district_id varchar not null,
+    file_name varchar not null,
+    file_sha256 varchar not null,
+    row_number bigint not null,       -- record position in the file, header = 1
+    error_type varchar not null,
+    reason varchar not null,
+    raw_line varchar,                 -- withheld (null) for files that carry passwords
+    quarantined_at timestamptz not null
+);
+create or replace view {AUDIT_SCHEMA}.rejected_files as
+    select * from {AUDIT_SCHEMA}.file_log where status in ('refused', 'failed');
+"""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Warning_:
+    code: str
+    detail: str
+    occurrences: int = 1
+
+
+@dataclass
+class FileResult:
+    """What happened to one file of a drop."""
+
+    file_name: str
+    file_sha256: str
+    file_bytes: int
+    entity: str | None = None
+    raw_table: str | None = None
+    mode: str | None = None
+    status: str = "running"
+    rows_read: int = 0
+    rows_landed: int = 0
+    rows_quarantined: int = 0
+    error_text: str | None = None
+    warnings: list[Warning_] = field(default_factory=list)
+    started_at: datetime = field(default_factory=utc_now)
+    finished_at: datetime | None = None
+
+    def refuse(self, reason: str) -> None:
+        self.status, self.error_text, self.finished_at = "refused", reason, utc_now()
+
+    def warn(self, code: str, detail: str, occurrences: int = 1) -> None:
+        self.warnings.append(Warning_(code, detail, occurrences))
+
+
+class AuditLog:
+    """Writes the audit tables through the loader's DuckDB connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        con.execute(DDL)
+
+    def start_load(self, load_id: str, district_id: str, source_path: str, started_at: datetime) -> None:
+        self.con.execute(
+            f"insert into {AUDIT_SCHEMA}.load_log (load_id, district_id, source_path, started_at, status)"
+            " values (?, ?, ?, ?, 'running')",
+            [load_id, district_id, source_path, started_at],
+        )
+
+    def finish_load(
+        self,
+        load_id: str,
+        status: str,
+        files: list[FileResult],
+        dlt_load_id: str | None = None,
+        error_text: str | None = None,
+    ) -> None:
+        self.con.execute(
+            f"""update {AUDIT_SCHEMA}.load_log set finished_at = ?, status = ?, files_seen = ?,
+                files_loaded = ?, files_skipped = ?, files_refused = ?, rows_read = ?,
+                rows_landed = ?, rows_quarantined = ?, dlt_load_id = ?, error_text = ?
+                where load_id = ?""",
+            [
+                utc_now(),
+                status,
+                len(files),
+                sum(f.status == "loaded" for f in files),
+                sum(f.status == "skipped" for f in files),
+                sum(f.status in ("refused", "failed") for f in files),
+                sum(f.rows_read for f in files),
+                sum(f.rows_landed for f in files),
+                sum(f.rows_quarantined for f in files),
+                dlt_load_id,
+                error_text,
+                load_id,
+            ],
+        )
+
+    def record_file(self, load_id: str, district_id: str, result: FileResult) -> None:
+        """Insert or replace the file's row and its warnings."""
+        self.con.execute(
+            f"delete from {AUDIT_SCHEMA}.file_log where load_id = ? and file_name = ?",
+            [load_id, result.file_name],
+        )
+        self.con.execute(
+            f"insert into {AUDIT_SCHEMA}.file_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                load_id,
+                district_id,
+                result.file_name,
+                result.entity,
+                result.raw_table,
+                result.file_sha256,
+                result.file_bytes,
+                result.mode,
+                result.started_at,
+                result.finished_at,
+                result.status,
+                result.rows_read,
+                result.rows_landed,
+                result.rows_quarantined,
+                result.error_text,
+            ],
+        )
+        self.con.execute(
+            f"delete from {AUDIT_SCHEMA}.file_warnings where load_id = ? and file_name = ?",
+            [load_id, result.file_name],
+        )
+        if result.warnings:
+            self.con.executemany(
+                f"insert into {AUDIT_SCHEMA}.file_warnings values (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    [load_id, district_id, result.file_name, result.file_sha256, w.code, w.detail, w.occurrences]
+                    for w in result.warnings
+                ],
+            )
+
+    def already_loaded(self, district_id: str, entity: str, file_sha256: str) -> str | None:
+        """The load id that already landed this exact file for this district, if any."""
+        row = self.con.execute(
+            f"""select load_id from {AUDIT_SCHEMA}.file_log
+                where district_id = ? and entity = ? and file_sha256 = ? and status = 'loaded'
+                order by started_at limit 1""",
+            [district_id, entity, file_sha256],
+        ).fetchone()
+        return row[0] if row else None

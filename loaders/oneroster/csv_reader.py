@@ -1,0 +1,212 @@
+"""Read one OneRoster(+) CSV file into an arrow table with DuckDB's CSV reader.
+
+* The header is read by name: case-insensitive, known aliases accepted, unknown columns kept
+  in a JSON ``_extras`` column, secret columns (passwords) never read into the result.
+* Every value is read as text; typing happens in dbt staging.
+* A row that cannot be placed (wrong field count, broken quoting, invalid UTF-8) is
+  quarantined with its row number and reason; the rest of the file still lands.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from loaders.audit import AUDIT_SCHEMA, FileResult
+from loaders.oneroster.settings import EXTRAS_COLUMN, LINEAGE_COLUMNS, FileSpec
+
+
+class FileRefused(Exception):
+    """The file as a whole cannot be parsed or placed; the message says why."""
+
+
+@dataclass(frozen=True)
+class Lineage:
+    district_id: str
+    source_file: str
+    file_sha256: str
+    load_id: str
+    loaded_at: datetime
+
+
+@dataclass(frozen=True)
+class HeaderMap:
+    """Which file column feeds which field; positions are 0-based."""
+
+    fields: dict[str, int]  # field name -> column position
+    extras: dict[str, int]  # unknown header name -> column position
+    width: int
+    has_secret: bool
+
+
+_unique = itertools.count()
+PRIMARY_KEY = ("_district_id", "_file_sha256", "_row_number")
+
+
+def read_header(path: Path) -> list[str]:
+    """The header row, BOM stripped. Refuses empty files and non-UTF-8 headers."""
+    with path.open("rb") as handle:
+        first = handle.readline(1 << 20)
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileRefused(f"header row is not valid UTF-8 (byte {exc.start})") from exc
+    if not text.strip():
+        raise FileRefused("file is empty: no header row")
+    return next(csv.reader([text.rstrip("\r\n")]))
+
+
+def map_header(header: list[str], spec: FileSpec, result: FileResult) -> HeaderMap:
+    """Match header names to the field table; record each accepted deviation as a warning."""
+    lookup = spec.lookup()
+    fields: dict[str, int] = {}
+    extras: dict[str, int] = {}
+    has_secret = False
+    for position, raw_name in enumerate(header):
+        name = raw_name.strip()
+        field = lookup.get(name.lower())
+        if field is None:
+            extra_name = name or f"column_{position + 1}"
+            if extra_name in extras:
+                raise FileRefused(f"column {extra_name!r} appears twice in the header")
+            extras[extra_name] = position
+            continue
+        if field.name in fields:
+            raise FileRefused(f"columns {header[fields[field.name]]!r} and {raw_name!r} both map to {field.name!r}")
+        fields[field.name] = position
+        has_secret = has_secret or field.is_secret
+        if raw_name != field.name:
+            kind = "header_case" if name.lower() == field.name.lower() else "header_alias"
+            result.warn(kind, f"column {raw_name!r} read as {field.name!r}")
+    missing_required = [f.name for f in spec.fields if f.is_required and f.name not in fields]
+    if missing_required:
+        raise FileRefused(f"missing required column(s): {', '.join(missing_required)}")
+    for field in spec.landed_fields:
+        if field.name not in fields:
+            result.warn("missing_optional_column", f"optional column {field.name!r} absent; left empty")
+    if extras:
+        result.warn("extra_columns", f"kept in {EXTRAS_COLUMN}: {', '.join(extras)}", len(extras))
+    if has_secret:
+        result.warn("secret_dropped", "password column dropped: passwords are never stored")
+    return HeaderMap(fields, extras, len(header), has_secret)
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _select_list(spec: FileSpec, header: HeaderMap) -> str:
+    columns = []
+    for field in spec.landed_fields:
+        position = header.fields.get(field.name)
+        source = f"c{position}" if position is not None else "null"
+        columns.append(f'{source}::varchar as "{field.column}"')
+    if header.extras:
+        pairs = ", ".join(f"{_sql_string(name)}, c{pos}" for name, pos in header.extras.items())
+        all_null = " and ".join(f"c{pos} is null" for pos in header.extras.values())
+        columns.append(f"case when {all_null} then null else json_object({pairs})::varchar end as {EXTRAS_COLUMN}")
+    else:
+        columns.append(f"null::varchar as {EXTRAS_COLUMN}")
+    columns += [
+        "$district_id::varchar as _district_id",
+        "$source_file::varchar as _source_file",
+        "$file_sha256::varchar as _file_sha256",
+        "$load_id::varchar as _load_id",
+        "$loaded_at::timestamptz as _loaded_at",
+    ]
+    return ",\n    ".join(columns)
+
+
+def _row_numbers(accepted: int, rejected_rows: np.ndarray) -> np.ndarray:
+    """Row number (header = 1) of each accepted record, given the rejected records' rows."""
+    total = accepted + len(rejected_rows)
+    if len(rejected_rows) == 0:
+        return np.arange(2, total + 2, dtype=np.int64)
+    rows = np.setdiff1d(np.arange(2, total + 2, dtype=np.int64), rejected_rows, assume_unique=True)
+    if len(rows) != accepted:  # a reject spanning several records; keep numbering monotone
+        rows = np.arange(2, accepted + 2, dtype=np.int64)
+    return rows
+
+
+def read_oneroster_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    spec: FileSpec,
+    lineage: Lineage,
+    result: FileResult,
+) -> pa.Table:
+    """Parse ``path``; quarantine unplaceable rows into the audit schema; return landed rows.
+
+    Updates ``result`` with rows read and quarantined. Raises ``FileRefused``.
+    """
+    header = map_header(read_header(path), spec, result)
+    suffix = next(_unique)
+    errors_table, scans_table = f"rollcall_reject_errors_{suffix}", f"rollcall_reject_scans_{suffix}"
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(header.width)) + "}"
+    reader = (
+        f"read_csv({_sql_string(str(path))}, header = true, auto_detect = false, delim = ',',"
+        f" quote = '\"', escape = '\"', columns = {columns}, encoding = 'utf-8',"
+        f" store_rejects = true, rejects_table = '{errors_table}', rejects_scan = '{scans_table}')"
+    )
+    params = {
+        "district_id": lineage.district_id,
+        "source_file": lineage.source_file,
+        "file_sha256": lineage.file_sha256,
+        "load_id": lineage.load_id,
+        "loaded_at": lineage.loaded_at,
+    }
+    try:
+        table = con.execute(f"select\n    {_select_list(spec, header)}\nfrom {reader}", params).to_arrow_table()
+        rejected = con.execute(
+            f"""select line, min(error_type)::varchar, string_agg(distinct error_message, '; '),
+                       trim(any_value(csv_line), chr(10) || chr(13))
+                from {errors_table} group by line order by line"""
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise FileRefused(f"cannot be parsed as CSV: {str(exc).splitlines()[0]}") from exc
+    finally:
+        con.execute(f"drop table if exists {errors_table}; drop table if exists {scans_table}")
+
+    if rejected:
+        con.executemany(
+            f"insert into {AUDIT_SCHEMA}.quarantined_rows values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    lineage.load_id,
+                    lineage.district_id,
+                    lineage.source_file,
+                    lineage.file_sha256,
+                    line,
+                    error_type.lower().replace(" ", "_"),
+                    message,
+                    None if header.has_secret else raw_line,
+                    lineage.loaded_at,
+                ]
+                for line, error_type, message, raw_line in rejected
+            ],
+        )
+    rows = _row_numbers(table.num_rows, np.array([r[0] for r in rejected], dtype=np.int64))
+    table = table.append_column("_row_number", pa.array(rows, type=pa.int64()))
+    ordered = table.select([f.column for f in spec.landed_fields] + [EXTRAS_COLUMN, *LINEAGE_COLUMNS])
+    result.rows_read = table.num_rows + len(rejected)
+    result.rows_quarantined = len(rejected)
+    # the raw primary key (district, file, row) is never null; say so to dlt
+    schema = pa.schema([f.with_nullable(False) if f.name in PRIMARY_KEY else f for f in ordered.schema])
+    return ordered.cast(schema)
+
+
+def raw_table_ddl(schema: str, spec: FileSpec) -> str:
+    """DDL of an empty raw table, so models can be built before a district sends the file."""
+    data = ", ".join(f'"{f.column}" varchar' for f in spec.landed_fields)
+    return (
+        f"create table if not exists {schema}.{spec.table} ({data}, {EXTRAS_COLUMN} varchar,"
+        " _district_id varchar, _source_file varchar, _file_sha256 varchar, _load_id varchar,"
+        " _row_number bigint, _loaded_at timestamp with time zone)"
+    )

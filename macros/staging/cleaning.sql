@@ -1,0 +1,53 @@
+{#- Typing helpers for staging models. All raw values arrive as text. -#}
+
+{#- Trimmed text, empty string as null. -#}
+{% macro clean_text(column) -%}
+    nullif(trim({{ column }}), '')
+{%- endmacro %}
+
+{#- Lower-cased trimmed text for enumerations (OneRoster enumerations are case-sensitive, files are not). -#}
+{% macro clean_enum(column) -%}
+    lower({{ clean_text(column) }})
+{%- endmacro %}
+
+{#- ISO date (YYYY-MM-DD, optionally followed by a time); anything else is null. -#}
+{% macro parse_date(column) -%}
+    {{ dbt.safe_cast("left(" ~ clean_text(column) ~ ", 10)", api.Column.translate_type("date")) }}
+{%- endmacro %}
+
+{#- ISO 8601 timestamp in UTC; anything else is null. -#}
+{% macro parse_timestamp(column) -%}
+    {{ dbt.safe_cast(clean_text(column), api.Column.translate_type("timestamp")) }}
+{%- endmacro %}
+
+{#- Decimal such as an absent value or day value. -#}
+{% macro parse_decimal(column, precision=9, scale=4) -%}
+    {{ dbt.safe_cast(clean_text(column), "decimal(" ~ precision ~ ", " ~ scale ~ ")") }}
+{%- endmacro %}
+
+{#- Integer such as a school year. -#}
+{% macro parse_integer(column) -%}
+    {{ dbt.safe_cast(clean_text(column), api.Column.translate_type("integer")) }}
+{%- endmacro %}
+
+{#- true/false in the spellings seen in real files; anything else is null. -#}
+{% macro parse_boolean(column) -%}
+    case
+        when {{ clean_enum(column) }} in ('true', 't', '1', 'yes', 'y') then true
+        when {{ clean_enum(column) }} in ('false', 'f', '0', 'no', 'n') then false
+    end
+{%- endmacro %}
+
+{#- OneRoster list field ("a,b") as a list of trimmed, non-empty values. -#}
+{% macro split_list(column) -%}
+    {{ return(adapter.dispatch('split_list', 'rollcall')(column)) }}
+{%- endmacro %}
+
+{% macro default__split_list(column) -%}
+    list_filter(list_transform(string_split(coalesce({{ column }}, ''), ','), x -> trim(x)), x -> x <> '')
+{%- endmacro %}
+
+{#- OneRoster status: tobedeleted (and the 1.0-era inactive) mark a tombstone. -#}
+{% macro is_tombstone(column) -%}
+    coalesce({{ clean_enum(column) }} in ('tobedeleted', 'inactive'), false)
+{%- endmacro %}

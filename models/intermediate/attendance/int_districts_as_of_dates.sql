@@ -1,0 +1,20 @@
+-- The date attendance is complete to, per district: the var attendance_as_of_date when set,
+-- else the district's latest attendance date. Membership days are counted up to this date.
+with attendance_records as (
+    select * from {{ ref('stg_oneroster__attendance_records') }}
+    where not is_tombstoned
+),
+
+final as (
+    select
+        district_id,
+        {% if var('attendance_as_of_date') -%}
+            cast('{{ var("attendance_as_of_date") }}' as date)
+        {%- else -%}
+            max(attendance_date)
+        {%- endif %} as as_of_date
+    from attendance_records
+    group by district_id
+)
+
+select * from final

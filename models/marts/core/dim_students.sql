@@ -1,0 +1,112 @@
+-- One row per student (users.role = student) per district, with CEDS grade, home school and demographics.
+with users as (
+    select * from {{ ref('stg_oneroster__users') }}
+    where user_role = 'student' and not is_tombstoned
+),
+
+demographics as (
+    select * from {{ ref('stg_oneroster__demographics') }}
+    where not is_tombstoned
+),
+
+grades as (
+    select * from {{ ref('int_users_grades_unnested') }}
+),
+
+user_orgs as (
+    select * from {{ ref('int_users_orgs_unnested') }}
+),
+
+agents as (
+    select * from {{ ref('int_users_agents_unnested') }}
+),
+
+schools as (
+    select * from {{ ref('stg_oneroster__orgs') }}
+    where org_type = 'school' and not is_tombstoned
+),
+
+first_grade as (
+    select
+        district_id,
+        user_id,
+        min(ceds_grade_level) as ceds_grade_level,
+        count(*) as grade_count
+    from grades
+    group by district_id, user_id
+),
+
+primary_school as (
+    select
+        user_orgs.district_id,
+        user_orgs.user_id,
+        user_orgs.org_id as primary_school_id,
+        row_number() over (
+            partition by user_orgs.district_id, user_orgs.user_id
+            order by user_orgs.org_position
+        ) as school_rank
+    from user_orgs
+    inner join schools
+        on
+            user_orgs.district_id = schools.district_id
+            and user_orgs.org_id = schools.org_id
+),
+
+agent_counts as (
+    select
+        district_id,
+        user_id,
+        count(*) as agent_count
+    from agents
+    group by district_id, user_id
+),
+
+final as (
+    select
+        {{ gen_skey(['users.district_id', 'users.user_id']) }} as k_student,
+        users.district_id,
+        users.user_id as student_id,
+        users.user_identifier as student_identifier,
+        users.username,
+        users.given_name,
+        users.middle_name,
+        users.family_name,
+        users.email,
+        users.sms,
+        users.phone,
+        users.is_enabled_user,
+        first_grade.ceds_grade_level as grade_level,
+        coalesce(first_grade.grade_count, 0) > 1 as has_multiple_grades,
+        primary_school.primary_school_id,
+        coalesce(agent_counts.agent_count, 0) as related_user_count,
+        demographics.birth_date,
+        demographics.sex,
+        demographics.is_american_indian_or_alaska_native,
+        demographics.is_asian,
+        demographics.is_black_or_african_american,
+        demographics.is_native_hawaiian_or_other_pacific_islander,
+        demographics.is_white,
+        demographics.is_two_or_more_races,
+        demographics.is_hispanic_or_latino,
+        demographics.user_id is not null as has_demographics
+    from users
+    left join first_grade
+        on
+            users.district_id = first_grade.district_id
+            and users.user_id = first_grade.user_id
+    left join primary_school
+        on
+            users.district_id = primary_school.district_id
+            and users.user_id = primary_school.user_id
+            and primary_school.school_rank = 1
+    left join agent_counts
+        on
+            users.district_id = agent_counts.district_id
+            and users.user_id = agent_counts.user_id
+    left join demographics
+        on
+            users.district_id = demographics.district_id
+            and users.user_id = demographics.user_id
+)
+
+select * from final

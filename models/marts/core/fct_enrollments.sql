@@ -1,0 +1,39 @@
+-- One row per enrollment of a user in a class, with effective dates (endDate exclusive).
+with enrollments as (
+    select * from {{ ref('int_enrollments_dated') }}
+),
+
+as_of_dates as (
+    select * from {{ ref('int_districts_as_of_dates') }}
+),
+
+final as (
+    select
+        {{ gen_skey(['enrollments.district_id', 'enrollments.enrollment_id']) }} as k_enrollment,
+        {{ gen_skey(['enrollments.district_id', 'enrollments.class_id']) }} as k_class,
+        {{ gen_skey(['enrollments.district_id', 'enrollments.school_id']) }} as k_school,
+        {{ gen_skey(['enrollments.district_id', 'enrollments.user_id']) }} as k_user,
+        enrollments.district_id,
+        enrollments.enrollment_id,
+        enrollments.class_id,
+        enrollments.school_id,
+        enrollments.user_id,
+        enrollments.enrollment_role,
+        coalesce(enrollments.is_primary, false) as is_primary,
+        enrollments.begin_date,
+        enrollments.end_date,
+        enrollments.effective_begin_date,
+        enrollments.effective_end_date,
+        enrollments.is_begin_date_inferred,
+        enrollments.is_end_date_inferred,
+        coalesce(
+            as_of_dates.as_of_date >= enrollments.effective_begin_date
+            and (enrollments.effective_end_date is null or as_of_dates.as_of_date < enrollments.effective_end_date),
+            false
+        ) as is_active_on_as_of_date
+    from enrollments
+    left join as_of_dates
+        on enrollments.district_id = as_of_dates.district_id
+)
+
+select * from final

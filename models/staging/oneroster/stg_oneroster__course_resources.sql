@@ -1,0 +1,20 @@
+with source as (
+    select * from {{ source('raw_oneroster', 'course_resources') }}
+),
+
+latest as (
+    {{ latest_oneroster_records('source') }}
+),
+
+renamed as (
+    select
+        {{ clean_text('sourced_id') }} as course_resource_id,
+        {{ oneroster_record_columns() }}
+        {{ clean_text('title') }} as course_resource_title,
+        {{ clean_text('course_sourced_id') }} as course_id,
+        {{ clean_text('resource_sourced_id') }} as resource_id,
+        {{ lineage_columns() }}
+    from latest
+)
+
+select * from renamed

@@ -1,0 +1,223 @@
+"""Generate the OneRoster staging YAML from the field table and the staging SQL.
+
+``seeds/oneroster_fields.csv`` holds each field's description, PII class, requiredness and
+enumeration. This module writes, from it:
+
+* ``_oneroster__sources.yml`` — every raw table and column, documented and PII-tagged;
+* ``_oneroster__models.yml`` — every staging model and column, with primary-key tests,
+  ``not_null`` for required fields and ``accepted_values`` for enumerations.
+
+Staging columns are traced to raw columns by reading ``macro('raw_column') ... as staged``
+in each staging model. Run ``python -m rollcall.codegen`` after changing either; a test
+fails while the committed YAML is out of date.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from loaders.oneroster.settings import EXTRAS_COLUMN, Field, FileSpec, file_specs
+from rollcall.settings import PROJECT_ROOT
+
+STAGING_DIR = PROJECT_ROOT / "models" / "staging" / "oneroster"
+SOURCES_YML = STAGING_DIR / "_oneroster__sources.yml"
+MODELS_YML = STAGING_DIR / "_oneroster__models.yml"
+
+# Staging model name per OneRoster file (plural entity names).
+STAGING_MODELS = {
+    "manifest": "stg_oneroster__manifest_properties",
+    "orgs": "stg_oneroster__orgs",
+    "academicSessions": "stg_oneroster__academic_sessions",
+    "courses": "stg_oneroster__courses",
+    "classes": "stg_oneroster__classes",
+    "users": "stg_oneroster__users",
+    "enrollments": "stg_oneroster__enrollments",
+    "demographics": "stg_oneroster__demographics",
+    "resources": "stg_oneroster__resources",
+    "classResources": "stg_oneroster__class_resources",
+    "courseResources": "stg_oneroster__course_resources",
+    "categories": "stg_oneroster__categories",
+    "lineItems": "stg_oneroster__line_items",
+    "results": "stg_oneroster__results",
+    "absenceCodes": "stg_oneroster__absence_codes",
+    "attendance": "stg_oneroster__attendance_records",
+    "calendar": "stg_oneroster__calendar_days",
+}
+
+RAW_LINEAGE_DOCS = {
+    EXTRAS_COLUMN: "Columns the file had beyond the OneRoster field table, as a JSON object (null when none).",
+    "_district_id": "District the file was loaded for (district registry id).",
+    "_source_file": "File name within the drop the row came from.",
+    "_file_sha256": "SHA-256 of the source file.",
+    "_load_id": "rollcall load that landed the row (audit.load_log).",
+    "_row_number": "Position of the record in its file, counting the header as row 1.",
+    "_loaded_at": "When the load started (UTC).",
+}
+
+STAGING_COMMON_DOCS = {
+    "district_id": "District the record belongs to (district registry id).",
+    "record_status": "OneRoster status as sent (active / tobedeleted); null in bulk files.",
+    "is_tombstoned": "True when the record was marked tobedeleted (or the 1.0-era inactive).",
+    "last_modified_at": "dateLastModified as a UTC timestamp; null in bulk files.",
+    "extras": RAW_LINEAGE_DOCS[EXTRAS_COLUMN],
+    "source_file": RAW_LINEAGE_DOCS["_source_file"],
+    "file_sha256": RAW_LINEAGE_DOCS["_file_sha256"],
+    "load_id": RAW_LINEAGE_DOCS["_load_id"],
+    "source_row_number": RAW_LINEAGE_DOCS["_row_number"],
+    "loaded_at": RAW_LINEAGE_DOCS["_loaded_at"],
+}
+
+# Staged enumerations whose case differs from a plain lower-casing of the field table.
+CAMEL_ENUMS = {"gradingperiod": "gradingPeriod", "schoolyear": "schoolYear", "earlydeparture": "earlyDeparture"}
+DERIVED_DOCS = {
+    "is_daily_record": "True for a daily attendance record (no class); false for a period record.",
+}
+
+_AS_PATTERN = re.compile(r"\bas\s+(\w+),?\s*$")
+_RAW_PATTERN = re.compile(r"\(\s*'\"?(\w+)\"?'")
+
+
+def staging_lineage(sql: str) -> dict[str, str]:
+    """Map staged column -> raw column from the ``renamed`` CTE of a staging model."""
+    renamed = sql.split("renamed as (", 1)[1]
+    mapping: dict[str, str] = {}
+    chunk: list[str] = []
+    for line in renamed.splitlines():
+        if "oneroster_record_columns()" in line:
+            mapping.update({c: "status" for c in ("district_id", "record_status", "is_tombstoned", "last_modified_at")})
+            mapping["district_id"] = "_district_id"
+            mapping["last_modified_at"] = "date_last_modified"
+            continue
+        if "lineage_columns()" in line:
+            mapping.update(
+                {c: c for c in ("extras", "source_file", "file_sha256", "load_id", "source_row_number", "loaded_at")}
+            )
+            continue
+        chunk.append(line)
+        match = _AS_PATTERN.search(line.strip())
+        if match:
+            raw = _RAW_PATTERN.search("\n".join(chunk))
+            mapping[match.group(1)] = raw.group(1) if raw else match.group(1)
+            chunk = []
+    return mapping
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _meta(field: Field | None) -> list[str]:
+    if field is not None and field.pii:
+        return ["        meta:", f"          pii: {field.pii}"]
+    return []
+
+
+def sources_yaml() -> str:
+    lines = [
+        "# Generated by `python -m rollcall.codegen` from seeds/oneroster_fields.csv. Do not edit.",
+        "version: 2",
+        "",
+        "sources:",
+        "  - name: raw_oneroster",
+        "    description: OneRoster 1.1 and OneRoster+ files landed by `rollcall load`,"
+        " every version of every row, all values as text.",
+        "    schema: raw_oneroster",
+        "    tables:",
+    ]
+    for spec in file_specs().values():
+        lines += [
+            f"      - name: {spec.table}",
+            f"        description: {_quote(f'Rows of {spec.name}.csv as landed, one row per record per loaded file.')}",
+            "        columns:",
+        ]
+        for field in spec.landed_fields:
+            lines += [f"          - name: {field.column}", f"            description: {_quote(field.description)}"]
+            if field.pii:
+                lines += ["            meta:", f"              pii: {field.pii}"]
+        for column, doc in RAW_LINEAGE_DOCS.items():
+            lines += [f"          - name: {column}", f"            description: {_quote(doc)}"]
+    return "\n".join(lines) + "\n"
+
+
+def _tests_for(field: Field | None, column: str, is_key: bool) -> list[str]:
+    tests: list[str] = []
+    if is_key:
+        tests.append("          - not_null")
+    elif field is not None and field.is_required and field.name not in ("sourcedId",):
+        tests += [
+            "          - not_null:",
+            "              config:",
+            "                severity: warn",
+        ]
+    if field is not None and field.enumeration and field.name != "status":
+        values = [CAMEL_ENUMS.get(v.lower(), v.lower()) for v in field.enumeration]
+        tests += [
+            "          - accepted_values:",
+            "              arguments:",
+            f"                values: [{', '.join(_quote(v) for v in values)}]",
+            "              config:",
+            "                severity: warn",
+        ]
+    return tests
+
+
+def models_yaml() -> str:
+    specs = file_specs()
+    lines = [
+        "# Generated by `python -m rollcall.codegen` from seeds/oneroster_fields.csv and the staging SQL. Do not edit.",
+        "version: 2",
+        "",
+        "models:",
+    ]
+    for file_name, model in STAGING_MODELS.items():
+        spec: FileSpec = specs[file_name.lower()]
+        sql = (STAGING_DIR / f"{model}.sql").read_text(encoding="utf-8")
+        lineage = staging_lineage(sql)
+        by_column = {f.column: f for f in spec.fields}
+        key = "property_name" if file_name == "manifest" else next(c for c, r in lineage.items() if r == "sourced_id")
+        lines += [
+            f"  - name: {model}",
+            "    description: "
+            + _quote(
+                f"Current version of each {spec.name}.csv record per district"
+                " (latest landed row wins), typed and renamed."
+            ),
+            "    data_tests:",
+            "      - unique_combination_of_columns:",
+            "          arguments:",
+            f"            combination: [district_id, {key}]",
+            "    columns:",
+        ]
+        for column in lineage:
+            field = by_column.get(lineage[column])
+            if column in STAGING_COMMON_DOCS:
+                doc = STAGING_COMMON_DOCS[column]
+            elif column in DERIVED_DOCS:
+                doc = DERIVED_DOCS[column]
+            elif field is not None:
+                doc = f"{field.description} (from {spec.name}.{field.name})"
+            else:
+                raise ValueError(f"{model}.{column}: no field-table entry for raw column {lineage[column]!r}")
+            lines += [f"      - name: {column}", f"        description: {_quote(doc)}"]
+            lines += _meta(field)
+            tests = _tests_for(field, column, is_key=column in (key, "district_id"))
+            if tests:
+                lines += ["        data_tests:", *tests]
+    return "\n".join(lines) + "\n"
+
+
+def outputs() -> dict[Path, str]:
+    return {SOURCES_YML: sources_yaml(), MODELS_YML: models_yaml()}
+
+
+def main() -> int:
+    for path, text in outputs().items():
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path.relative_to(PROJECT_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
