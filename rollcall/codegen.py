@@ -69,8 +69,6 @@ STAGING_COMMON_DOCS = {
     "loaded_at": RAW_LINEAGE_DOCS["_loaded_at"],
 }
 
-# Staged enumerations whose case differs from a plain lower-casing of the field table.
-CAMEL_ENUMS = {"gradingperiod": "gradingPeriod", "schoolyear": "schoolYear", "earlydeparture": "earlyDeparture"}
 DERIVED_DOCS = {
     "is_daily_record": "True for a daily attendance record (no class); false for a period record.",
 }
@@ -152,7 +150,7 @@ def _tests_for(field: Field | None, column: str, is_key: bool) -> list[str]:
             "                severity: warn",
         ]
     if field is not None and field.enumeration and field.name != "status":
-        values = [CAMEL_ENUMS.get(v.lower(), v.lower()) for v in field.enumeration]
+        values = list(field.enumeration)  # staging returns the canonical spelling (canonical_enum)
         tests += [
             "          - accepted_values:",
             "              arguments:",

@@ -51,3 +51,13 @@
 {% macro is_tombstone(column) -%}
     coalesce({{ clean_enum(column) }} in ('tobedeleted', 'inactive'), false)
 {%- endmacro %}
+
+{#- A camelCase OneRoster enumeration matched case-insensitively and returned in its canonical spelling. -#}
+{% macro canonical_enum(column, values) -%}
+    case {{ clean_enum(column) }}
+        {%- for value in values %}
+        when '{{ value | lower }}' then '{{ value }}'
+        {%- endfor %}
+        else {{ clean_enum(column) }}
+    end
+{%- endmacro %}

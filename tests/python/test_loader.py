@@ -10,7 +10,7 @@ import pytest
 from loaders.oneroster.pipeline import load_package
 from loaders.package import PackageError
 from loaders.registry import UnknownDistrictError
-from tests.python.conftest import GRAND_BEND_11, TINY_PACKAGE, query, run_rollcall, write_package
+from tests.python.support import GRAND_BEND_11, TINY_PACKAGE, query, run_rollcall, write_package
 
 
 def _file_log(database: Path, load_id: str) -> dict[str, tuple]:
@@ -44,7 +44,9 @@ def test_tiny_package_lands_with_lineage_on_every_row(tmp_path, warehouse):
     ]
     assert all(len(r[3]) == 64 and r[4] == report.load_id for r in rows)
     # every raw table exists, even for files this district never sent
-    tables = {r[0] for r in query(warehouse, "select table_name from duckdb_tables() where schema_name = 'raw_oneroster'")}
+    tables = {
+        r[0] for r in query(warehouse, "select table_name from duckdb_tables() where schema_name = 'raw_oneroster'")
+    }
     assert {"attendance", "calendar", "absence_codes", "enrollments", "results"} <= tables
 
 
@@ -139,8 +141,7 @@ def test_quarantined_rows_of_password_files_withhold_the_raw_line(tmp_path, ware
 def test_unterminated_quote_does_not_stop_the_file(tmp_path, warehouse):
     files = dict(TINY_PACKAGE)
     files["orgs.csv"] = (
-        "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\n"
-        'd1,,,"Demo Unified,district,9900001,\n'
+        'sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\nd1,,,"Demo Unified,district,9900001,\n'
     )
     report = load_package(write_package(tmp_path / "drop", files), "demo-unified", warehouse)
     orgs = next(f for f in report.files if f.file_name == "orgs.csv")

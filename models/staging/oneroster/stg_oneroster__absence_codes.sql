@@ -13,11 +13,7 @@ renamed as (
         {{ clean_text('code') }} as absence_code,
         {{ clean_text('description') }} as absence_code_description,
         {{ parse_decimal('absent_value', 5, 4) }} as absent_value,
-        {#- earlyDeparture keeps its camelCase; other categories are lower case -#}
-        case {{ clean_enum('category') }}
-            when 'earlydeparture' then 'earlyDeparture'
-            else {{ clean_enum('category') }}
-        end as attendance_category,
+        {{ canonical_enum('category', ['earlyDeparture']) }} as attendance_category,
         {{ clean_text('org_sourced_id') }} as org_id,
         {{ lineage_columns() }}
     from latest

@@ -11,12 +11,7 @@ renamed as (
         {{ clean_text('sourced_id') }} as academic_session_id,
         {{ oneroster_record_columns() }}
         {{ clean_text('title') }} as session_title,
-        {#- camelCase enumeration kept as sent (gradingPeriod, schoolYear) but case-normalised -#}
-        case {{ clean_enum('type') }}
-            when 'gradingperiod' then 'gradingPeriod'
-            when 'schoolyear' then 'schoolYear'
-            else {{ clean_enum('type') }}
-        end as session_type,
+        {{ canonical_enum('type', ['gradingPeriod', 'schoolYear']) }} as session_type,
         {{ parse_date('start_date') }} as start_date,
         {{ parse_date('end_date') }} as end_date,
         {{ clean_text('parent_sourced_id') }} as parent_academic_session_id,

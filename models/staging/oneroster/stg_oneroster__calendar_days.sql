@@ -13,7 +13,7 @@ renamed as (
         {{ clean_text('school_sourced_id') }} as school_id,
         {{ parse_date('date') }} as calendar_date,
         {{ parse_decimal('instructional_value', 3, 2) }} as instructional_value,
-        {{ clean_text('day_type') }} as day_type,
+        {{ canonical_enum('day_type', ['halfDay', 'professionalDevelopment', 'emergencyClosure']) }} as day_type,
         {{ clean_text('description') }} as day_description,
         {{ lineage_columns() }}
     from latest

@@ -1,0 +1,61 @@
+"""Test helpers: tiny OneRoster packages, warehouse queries, CLI runs, shared fixture paths."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from rollcall.settings import PROJECT_ROOT
+
+SHARED_FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures" / "external"
+GRAND_BEND_11 = SHARED_FIXTURES / "Ed-Fi-Exchange-OSS__LMS-Toolkit" / "docs" / "sample-in" / "OneRoster 1.1 Sample Data"
+
+TINY_PACKAGE = {
+    "manifest.csv": (
+        "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\nfile.orgs,bulk\nfile.users,bulk\n"
+    ),
+    "orgs.csv": (
+        "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\n"
+        "d1,,,Demo Unified,district,9900001,\n"
+        "s1,,,Lincoln Elementary,school,990000100001,d1\n"
+    ),
+    "users.csv": (
+        "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,"
+        "middleName,identifier,email,sms,phone,agentSourcedIds,grades,password\n"
+        "u1,,,true,s1,student,ada,{SIS:0001},Ada,Lovelace,,0001,ada@example.org,,,,05,hunter2\n"
+        "u2,,,true,s1,teacher,alan,,Alan,Turing,,,alan@example.org,,,,,swordfish\n"
+    ),
+}
+
+
+def write_package(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    return folder
+
+
+def query(database: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def run_rollcall(*args: str, database: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the CLI as a user would, in a subprocess."""
+    env = dict(os.environ)
+    if database is not None:
+        env["ROLLCALL_DUCKDB_PATH"] = str(database)
+    return subprocess.run(
+        [sys.executable, "-m", "rollcall.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )

@@ -1,0 +1,175 @@
+"""End to end on a fresh DuckDB: generate -> load (two districts) -> dbt build -> marts and summary.
+
+The sample district's school-year absence rates are recomputed here in plain Python from the
+generated CSVs and must match the mart exactly for every student and school.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from loaders.oneroster.pipeline import load_package
+from rollcall.generator import generate_district
+from tests.python.support import GRAND_BEND_11, query, run_rollcall
+
+STUDENTS, SCHOOLS, DAYS = 160, 4, 45
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("e2e")
+    package = root / "sample"
+    generate_district(package, students=STUDENTS, schools=SCHOOLS, days=DAYS, seed=7)
+    database = root / "warehouse.duckdb"
+    assert load_package(package, "demo-unified", database).status == "succeeded"
+    assert load_package(GRAND_BEND_11, "grand-bend", database).status == "succeeded"
+    result = run_rollcall("build", database=database)
+    assert result.returncode == 0, result.stdout[-4000:]
+    return package, database
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def expected_school_year_rates(package: Path) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
+    """Membership and absent days per (student, school) over the whole year, from the raw CSVs."""
+    day_value = {
+        (row["schoolSourcedId"], date.fromisoformat(row["date"])): Decimal(row["instructionalValue"])
+        for row in _rows(package / "calendar.csv")
+        if Decimal(row["instructionalValue"]) > 0
+    }
+    absent_value = {row["code"]: Decimal(row["absentValue"]) for row in _rows(package / "absenceCodes.csv")}
+    attendance = _rows(package / "attendance.csv")
+    as_of = max(date.fromisoformat(row["date"]) for row in attendance)
+    daily_code = {
+        (row["userSourcedId"], row["schoolSourcedId"], date.fromisoformat(row["date"])): row["absenceCode"]
+        for row in attendance
+        if not row["classSourcedId"]
+    }
+    spans = defaultdict(list)
+    for row in _rows(package / "enrollments.csv"):
+        if row["role"] == "student":
+            spans[(row["userSourcedId"], row["schoolSourcedId"])].append(
+                (date.fromisoformat(row["beginDate"]), date.fromisoformat(row["endDate"]))
+            )
+    expected = {}
+    for (student, school), ranges in spans.items():
+        days = {
+            day
+            for (cal_school, day) in day_value
+            if cal_school == school and day <= as_of and any(begin <= day < end for begin, end in ranges)
+        }
+        if not days:
+            continue
+        membership = sum(day_value[(school, day)] for day in days)
+        absent = sum(
+            day_value[(school, day)] * absent_value[daily_code[(student, school, day)]]
+            for day in days
+            if (student, school, day) in daily_code
+        )
+        expected[(student, school)] = (membership, absent)
+    return expected
+
+
+def test_school_year_rates_match_an_independent_computation(built):
+    package, database = built
+    expected = expected_school_year_rates(package)
+    actual = {
+        (student, school): (Decimal(str(membership)), Decimal(str(absent)), chronic)
+        for student, school, membership, absent, chronic in query(
+            database,
+            "select student_id, school_id, membership_days, absent_days, is_chronically_absent"
+            " from attendance.fct_student_absence_rates"
+            " where district_id = 'demo-unified' and session_type = 'schoolYear'",
+        )
+    }
+    assert len(expected) >= STUDENTS  # transfers add a second school for some students
+    assert set(actual) == set(expected)
+    for key, (membership, absent) in expected.items():
+        assert actual[key][:2] == (membership, absent), key
+        assert actual[key][2] == (membership >= 10 and absent >= Decimal("0.10") * membership), key
+    chronic = sum(1 for value in actual.values() if value[2])
+    assert 0 < chronic < len(actual)
+
+
+def test_transfer_students_have_a_row_at_each_school(built):
+    _, database = built
+    movers = query(
+        database,
+        "select student_id, count(*) from attendance.fct_student_absence_rates"
+        " where district_id = 'demo-unified' and session_type = 'schoolYear'"
+        " group by student_id having count(*) > 1",
+    )
+    assert movers, "the sample district should contain mid-year transfers"
+    # never two schools on the same day for one student
+    overlaps = query(
+        database,
+        "select student_id, attendance_date from attendance.fct_student_daily_attendance"
+        " group by student_id, attendance_date having count(*) > 1",
+    )
+    assert overlaps == []
+
+
+def test_roster_marts_hold_both_districts(built):
+    _, database = built
+    counts = dict(
+        query(database, "select district_id, count(*) from core.dim_schools group by 1"),
+    )
+    assert counts == {"demo-unified": SCHOOLS, "grand-bend": 1}
+    students = dict(query(database, "select district_id, count(*) from core.dim_students group by 1"))
+    assert students["demo-unified"] == STUDENTS
+    assert students["grand-bend"] == 8
+    grand_bend = query(
+        database,
+        "select (select count(*) from core.dim_classes where district_id = 'grand-bend'),"
+        " (select count(*) from core.fct_enrollments where district_id = 'grand-bend'),"
+        " (select count(*) from core.dim_academic_sessions where district_id = 'grand-bend'),"
+        " (select min(grade_level) from core.dim_students where district_id = 'grand-bend')",
+    )[0]
+    assert grand_bend == (2, 24, 3, "09")
+
+
+def test_marts_columns_are_all_documented(built):
+    _, database = built
+    import json
+
+    from rollcall.settings import PROJECT_ROOT
+
+    manifest = json.loads((PROJECT_ROOT / "target" / "manifest.json").read_text())
+    documented = {
+        (node["schema"], node["name"]): set(node["columns"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+    actual = defaultdict(set)
+    for schema, table, column in query(
+        database,
+        "select table_schema, table_name, column_name from information_schema.columns"
+        " where table_schema in ('staging', 'intermediate', 'core', 'attendance')",
+    ):
+        actual[(schema, table)].add(column)
+    assert set(actual) == set(documented)
+    for key, columns in actual.items():
+        assert columns == documented[key], key
+
+
+def test_summary_shows_current_term_rates_per_school(built):
+    _, database = built
+    result = run_rollcall("summary", database=database)
+    assert result.returncode == 0, result.stderr
+    assert "Rows per mart" in result.stdout
+    assert "Current term for demo-unified" in result.stdout
+    school_names = [
+        row[0] for row in query(database, "select school_name from core.dim_schools where district_id = 'demo-unified'")
+    ]
+    for name in school_names:
+        assert name in result.stdout
+    assert "%" in result.stdout

@@ -1,0 +1,114 @@
+"""Project rules checked over dbt's manifest (the reviewer rules of dbt-project-evaluator) and
+the generated staging YAML."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rollcall import codegen
+from rollcall.settings import PROJECT_ROOT
+
+LAYER_PREFIXES = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("dim_", "fct_")}
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    target = tmp_path_factory.mktemp("dbt-target")
+    env = dict(os.environ, ROLLCALL_DUCKDB_PATH=str(target / "parse.duckdb"), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    dbt = Path(sys.executable).parent / "dbt"
+    result = subprocess.run(
+        [str(dbt), "parse", "--project-dir", ".", "--profiles-dir", "profiles", "--target-path", str(target)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    return json.loads((target / "manifest.json").read_text())
+
+
+def _models(manifest: dict) -> list[dict]:
+    return [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+
+
+def test_generated_staging_yaml_is_up_to_date():
+    for path, text in codegen.outputs().items():
+        assert path.read_text(encoding="utf-8") == text, f"{path.name} is stale: run `make codegen`"
+
+
+def test_every_model_and_column_is_documented(manifest):
+    for model in _models(manifest):
+        assert model["description"].strip(), f"{model['name']} has no description"
+        assert model["columns"], f"{model['name']} documents no columns"
+        for name, column in model["columns"].items():
+            assert column["description"].strip(), f"{model['name']}.{name} has no description"
+
+
+def test_every_model_has_a_primary_key_test(manifest):
+    tests_by_model: dict[str, set[str]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "test" or "test_metadata" not in node:
+            continue
+        for parent in node["depends_on"]["nodes"]:
+            kind = node["test_metadata"]["name"]
+            column = node.get("column_name")
+            tests_by_model.setdefault(parent, set()).add(f"{kind}:{column}" if column else kind)
+    for model in _models(manifest):
+        tests = tests_by_model.get(model["unique_id"], set())
+        unique_columns = {t.split(":", 1)[1] for t in tests if t.startswith("unique:")}
+        not_null_columns = {t.split(":", 1)[1] for t in tests if t.startswith("not_null:")}
+        has_key = "unique_combination_of_columns" in tests or unique_columns & not_null_columns
+        assert has_key, f"{model['name']} has no primary-key test"
+
+
+def test_model_names_and_folders_follow_the_layers(manifest):
+    for model in _models(manifest):
+        parts = Path(model["original_file_path"]).parts
+        layer = parts[1]
+        assert layer in LAYER_PREFIXES, model["original_file_path"]
+        assert model["name"].startswith(LAYER_PREFIXES[layer]), model["name"]
+        if layer == "staging":
+            source_folder = parts[2]
+            assert model["name"].startswith(f"stg_{source_folder}__"), model["name"]
+        else:
+            assert len(parts) == 4, f"{model['name']} must sit in a domain folder under {layer}/"
+
+
+def test_only_staging_reads_sources_and_staging_reads_nothing_else(manifest):
+    for model in _models(manifest):
+        parents = model["depends_on"]["nodes"]
+        layer = Path(model["original_file_path"]).parts[1]
+        reads_source = any(p.startswith("source.") for p in parents)
+        if layer == "staging":
+            assert reads_source and all(p.startswith("source.") for p in parents), model["name"]
+            assert len(parents) == 1, f"{model['name']} reads more than one source"
+        else:
+            assert not reads_source, f"{model['name']} reads a source directly"
+
+
+def test_every_raw_table_has_exactly_one_staging_model(manifest):
+    readers: dict[str, list[str]] = {}
+    for model in _models(manifest):
+        for parent in model["depends_on"]["nodes"]:
+            if parent.startswith("source."):
+                readers.setdefault(parent, []).append(model["name"])
+    sources = [n for n in manifest["sources"].values()]
+    for source in sources:
+        assert len(readers.get(source["unique_id"], [])) == 1, source["name"]
+
+
+def test_person_columns_are_tagged_as_pii(manifest):
+    raw_users = next(s for s in manifest["sources"].values() if s["name"] == "users")
+    for column in ("given_name", "family_name", "email", "sms", "phone", "username"):
+        assert raw_users["columns"][column]["meta"].get("pii") == "direct", column
+    assert "password" not in raw_users["columns"]
+    students = next(m for m in _models(manifest) if m["name"] == "dim_students")
+    for column in ("given_name", "family_name", "email", "birth_date", "student_identifier"):
+        assert students["columns"][column]["meta"].get("pii") == "direct", column
