@@ -27,7 +27,7 @@ $(UV):
 
 ## demo: generate the sample district, load it, dbt build, docs, summary
 demo: setup
-	$(BIN)/rollcall generate $(SAMPLE_DIR)
+	$(BIN)/rollcall generate $(SAMPLE_DIR) --days 120
 	$(BIN)/rollcall load $(SAMPLE_DIR) --district $(SAMPLE_DISTRICT)
 	$(BIN)/rollcall build
 	$(BIN)/dbt docs generate --project-dir . --profiles-dir profiles --quiet
@@ -42,7 +42,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 sql-lint: setup
-	ROLLCALL_DUCKDB_PATH=warehouse/lint.duckdb $(BIN)/sqlfluff lint models --disable-progress-bar
+	ROLLCALL_DUCKDB_PATH=warehouse/lint.duckdb $(BIN)/sqlfluff lint models tests/dbt --disable-progress-bar
 
 build: setup
 	$(BIN)/rollcall build

@@ -69,7 +69,7 @@ def _cmd_load(args: argparse.Namespace) -> int:
 def _cmd_build(args: argparse.Namespace) -> int:
     from rollcall.dbt import run_dbt
 
-    return run_dbt(["build", *args.dbt_args])
+    return run_dbt(["build", *args.extra])
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
@@ -102,7 +102,6 @@ def build_parser() -> argparse.ArgumentParser:
     load.set_defaults(func=_cmd_load)
 
     build = commands.add_parser("build", help="run dbt build on the warehouse (extra args go to dbt)")
-    build.add_argument("dbt_args", nargs=argparse.REMAINDER)
     build.set_defaults(func=_cmd_build)
 
     summary = commands.add_parser("summary", help="print rows per mart and current-term absence by school")
@@ -112,7 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "build":  # only `build` passes unknown options on (to dbt)
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     return args.func(args)
 
 

@@ -66,7 +66,7 @@ def print_summary(database: Path) -> int:
         print("Rows per mart")
         for schema, table, _ in tables:
             count = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
-            print(f"  {schema}.{table:<32} {count:>12,}")
+            print(f"  {schema + '.' + table:<44} {count:>10,}")
         rows = con.execute(CURRENT_TERM_SQL).fetchall()
         if not rows:
             print("\nNo attendance yet: no term has membership days.")

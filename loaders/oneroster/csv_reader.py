@@ -114,13 +114,6 @@ def _select_list(spec: FileSpec, header: HeaderMap) -> str:
         columns.append(f"case when {all_null} then null else json_object({pairs})::varchar end as {EXTRAS_COLUMN}")
     else:
         columns.append(f"null::varchar as {EXTRAS_COLUMN}")
-    columns += [
-        "$district_id::varchar as _district_id",
-        "$source_file::varchar as _source_file",
-        "$file_sha256::varchar as _file_sha256",
-        "$load_id::varchar as _load_id",
-        "$loaded_at::timestamptz as _loaded_at",
-    ]
     return ",\n    ".join(columns)
 
 
@@ -155,15 +148,8 @@ def read_oneroster_csv(
         f" quote = '\"', escape = '\"', columns = {columns}, encoding = 'utf-8',"
         f" store_rejects = true, rejects_table = '{errors_table}', rejects_scan = '{scans_table}')"
     )
-    params = {
-        "district_id": lineage.district_id,
-        "source_file": lineage.source_file,
-        "file_sha256": lineage.file_sha256,
-        "load_id": lineage.load_id,
-        "loaded_at": lineage.loaded_at,
-    }
     try:
-        table = con.execute(f"select\n    {_select_list(spec, header)}\nfrom {reader}", params).to_arrow_table()
+        table = con.execute(f"select\n    {_select_list(spec, header)}\nfrom {reader}").to_arrow_table()
         rejected = con.execute(
             f"""select line, min(error_type)::varchar, string_agg(distinct error_message, '; '),
                        trim(any_value(csv_line), chr(10) || chr(13))
@@ -193,13 +179,33 @@ def read_oneroster_csv(
             ],
         )
     rows = _row_numbers(table.num_rows, np.array([r[0] for r in rejected], dtype=np.int64))
-    table = table.append_column("_row_number", pa.array(rows, type=pa.int64()))
-    ordered = table.select([f.column for f in spec.landed_fields] + [EXTRAS_COLUMN, *LINEAGE_COLUMNS])
     result.rows_read = table.num_rows + len(rejected)
     result.rows_quarantined = len(rejected)
-    # the raw primary key (district, file, row) is never null; say so to dlt
-    schema = pa.schema([f.with_nullable(False) if f.name in PRIMARY_KEY else f for f in ordered.schema])
-    return ordered.cast(schema)
+    return _with_lineage(table, rows, lineage)
+
+
+def _with_lineage(table: pa.Table, row_numbers: np.ndarray, lineage: Lineage) -> pa.Table:
+    """Append the lineage columns. Per-file constants are dictionary arrays sharing one
+    all-zero index, so they cost no per-row string copies. The raw primary key
+    (district, file, row) is declared non-nullable."""
+    zeros = pa.array(np.zeros(table.num_rows, dtype=np.int8))
+
+    def constant(value: str) -> pa.Array:
+        return pa.DictionaryArray.from_arrays(zeros, pa.array([value], type=pa.string()))
+
+    loaded_at = np.datetime64(lineage.loaded_at.replace(tzinfo=None), "us")
+    arrays = {
+        "_district_id": constant(lineage.district_id),
+        "_source_file": constant(lineage.source_file),
+        "_file_sha256": constant(lineage.file_sha256),
+        "_load_id": constant(lineage.load_id),
+        "_row_number": pa.array(row_numbers, type=pa.int64()),
+        "_loaded_at": pa.array(np.full(table.num_rows, loaded_at)).cast(pa.timestamp("us", tz="UTC")),
+    }
+    for name in LINEAGE_COLUMNS:
+        field = pa.field(name, arrays[name].type, nullable=name not in PRIMARY_KEY)
+        table = table.append_column(field, arrays[name])
+    return table
 
 
 def raw_table_ddl(schema: str, spec: FileSpec) -> str:
