@@ -42,6 +42,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 sql-lint: setup
+	@mkdir -p warehouse
 	ROLLCALL_DUCKDB_PATH=warehouse/lint.duckdb $(BIN)/sqlfluff lint models tests/dbt --disable-progress-bar
 
 build: setup

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from rollcall.settings import PROJECT_ROOT, database_path
 
@@ -12,6 +13,7 @@ def run_dbt(args: list[str]) -> int:
     from dbt.cli.main import dbtRunner
 
     os.environ.setdefault("ROLLCALL_DUCKDB_PATH", str(database_path()))
+    Path(os.environ["ROLLCALL_DUCKDB_PATH"]).parent.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     result = dbtRunner().invoke(
         [*args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT / "profiles")]
