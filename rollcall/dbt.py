@@ -12,7 +12,7 @@ def run_dbt(args: list[str]) -> int:
     """Invoke dbt in-process; returns 0 on success, 1 otherwise."""
     from dbt.cli.main import dbtRunner
 
-    os.environ.setdefault("ROLLCALL_DUCKDB_PATH", str(database_path()))
+    os.environ["ROLLCALL_DUCKDB_PATH"] = str(database_path())  # absolute: dbt may run from any folder
     Path(os.environ["ROLLCALL_DUCKDB_PATH"]).parent.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     result = dbtRunner().invoke(
