@@ -47,8 +47,10 @@ create table if not exists {AUDIT_SCHEMA}.file_log (
     rows_landed bigint,
     rows_quarantined bigint,
     error_text varchar,
+    rows_tombstoned bigint,           -- records a bulk file no longer contains (tombstoned)
     primary key (load_id, file_name)
 );
+alter table {AUDIT_SCHEMA}.file_log add column if not exists rows_tombstoned bigint;
 create table if not exists {AUDIT_SCHEMA}.file_warnings (
     load_id varchar not null,
     district_id varchar not null,
@@ -99,6 +101,7 @@ class FileResult:
     rows_read: int = 0
     rows_landed: int = 0
     rows_quarantined: int = 0
+    rows_tombstoned: int = 0
     error_text: str | None = None
     warnings: list[Warning_] = field(default_factory=list)
     started_at: datetime = field(default_factory=utc_now)
@@ -161,7 +164,10 @@ class AuditLog:
             [load_id, result.file_name],
         )
         self.con.execute(
-            f"insert into {AUDIT_SCHEMA}.file_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"""insert into {AUDIT_SCHEMA}.file_log (load_id, district_id, file_name, entity, raw_table,
+                file_sha256, file_bytes, mode, started_at, finished_at, status, rows_read, rows_landed,
+                rows_quarantined, error_text, rows_tombstoned)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
                 load_id,
                 district_id,
@@ -178,6 +184,7 @@ class AuditLog:
                 result.rows_landed,
                 result.rows_quarantined,
                 result.error_text,
+                result.rows_tombstoned,
             ],
         )
         self.con.execute(
@@ -192,13 +199,3 @@ class AuditLog:
                     for w in result.warnings
                 ],
             )
-
-    def already_loaded(self, district_id: str, entity: str, file_sha256: str) -> str | None:
-        """The load id that already landed this exact file for this district, if any."""
-        row = self.con.execute(
-            f"""select load_id from {AUDIT_SCHEMA}.file_log
-                where district_id = ? and entity = ? and file_sha256 = ? and status = 'loaded'
-                order by started_at limit 1""",
-            [district_id, entity, file_sha256],
-        ).fetchone()
-        return row[0] if row else None

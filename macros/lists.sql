@@ -16,3 +16,12 @@
     unnest({{ column }}) as {{ value_alias }},
     unnest(generate_series(1, len({{ column }}))) as {{ position_alias }}
 {%- endmacro %}
+
+{#- Part of a OneRoster userIds item "{type:id}": 'type' or 'value'; braces optional. -#}
+{% macro split_user_identifier(item, part) -%}
+    {{ return(adapter.dispatch('split_user_identifier', 'rollcall')(item, part)) }}
+{%- endmacro %}
+
+{% macro default__split_user_identifier(item, part) -%}
+    nullif(trim(regexp_extract(trim({{ item }}), '^\{?\s*([^:}]*?)\s*:\s*(.*?)\s*\}?$', {{ 1 if part == 'type' else 2 }})), '')
+{%- endmacro %}

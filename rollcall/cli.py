@@ -39,7 +39,9 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
     database = Path(args.database) if args.database else database_path()
     try:
-        report = load_package(args.path, args.district, database)
+        report = load_package(
+            args.path, args.district, database, max_tombstone_share=args.max_tombstone_share, force=args.force
+        )
     except (UnknownDistrictError, PackageError) as exc:
         print(f"rollcall load: refused: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -47,7 +49,10 @@ def _cmd_load(args: argparse.Namespace) -> int:
     for f in report.files:
         line = f"  {f.file_name:<{width}}  {f.status:<8}"
         if f.status in ("loaded", "failed"):
-            line += f"  read {f.rows_read:,}  landed {f.rows_landed:,}  quarantined {f.rows_quarantined:,}"
+            line += f"  {f.mode or '':<5}  read {f.rows_read:,}  landed {f.rows_landed:,}"
+            line += f"  quarantined {f.rows_quarantined:,}"
+            if f.rows_tombstoned:
+                line += f"  tombstoned {f.rows_tombstoned:,}"
         if f.error_text:
             line += f"  — {f.error_text}"
         print(line)
@@ -99,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("path")
     load.add_argument("--district", required=True, help="district id from seeds/districts.csv")
     load.add_argument("--database", help=f"DuckDB file (default $ROLLCALL_DUCKDB_PATH or {DEFAULT_DATABASE})")
+    load.add_argument(
+        "--max-tombstone-share",
+        type=float,
+        default=0.10,
+        help="refuse a bulk file that would tombstone more than this share of the active records (default 0.10)",
+    )
+    load.add_argument("--force", action="store_true", help="apply bulk files even above --max-tombstone-share")
     load.set_defaults(func=_cmd_load)
 
     build = commands.add_parser("build", help="run dbt build on the warehouse (extra args go to dbt)")

@@ -44,6 +44,8 @@ STAGING_MODELS = {
     "absenceCodes": "stg_oneroster__absence_codes",
     "attendance": "stg_oneroster__attendance_records",
     "calendar": "stg_oneroster__calendar_days",
+    "roles": "stg_oneroster__roles",
+    "userProfiles": "stg_oneroster__user_profiles",
 }
 
 RAW_LINEAGE_DOCS = {
@@ -59,7 +61,12 @@ RAW_LINEAGE_DOCS = {
 STAGING_COMMON_DOCS = {
     "district_id": "District the record belongs to (district registry id).",
     "record_status": "OneRoster status as sent (active / tobedeleted); null in bulk files.",
-    "is_tombstoned": "True when the record was marked tobedeleted (or the 1.0-era inactive).",
+    "is_tombstoned": (
+        "True when the record is deleted: marked tobedeleted (or the 1.0-era inactive) in a delta file,"
+        " or missing from a newer bulk file. Marts leave tombstoned records out."
+    ),
+    "tombstoned_at": "When the record was tombstoned: the bulk load that no longer had it, else its dateLastModified.",
+    "file_mode": "Mode of the file the row came from: bulk or delta (from the manifest, else inferred).",
     "last_modified_at": "dateLastModified as a UTC timestamp; null in bulk files.",
     "extras": RAW_LINEAGE_DOCS[EXTRAS_COLUMN],
     "source_file": RAW_LINEAGE_DOCS["_source_file"],
@@ -84,9 +91,16 @@ def staging_lineage(sql: str) -> dict[str, str]:
     chunk: list[str] = []
     for line in renamed.splitlines():
         if "oneroster_record_columns()" in line:
-            mapping.update({c: "status" for c in ("district_id", "record_status", "is_tombstoned", "last_modified_at")})
-            mapping["district_id"] = "_district_id"
-            mapping["last_modified_at"] = "date_last_modified"
+            mapping.update(
+                {
+                    "district_id": "_district_id",
+                    "record_status": "status",
+                    "is_tombstoned": "status",
+                    "tombstoned_at": "status",
+                    "last_modified_at": "date_last_modified",
+                    "file_mode": "_file_mode",
+                }
+            )
             continue
         if "lineage_columns()" in line:
             mapping.update(
@@ -139,6 +153,13 @@ def sources_yaml() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _staging_key(file_name: str) -> tuple[str, str]:
+    """(staging model, key column) of a OneRoster file, for reference tests."""
+    model = STAGING_MODELS[file_name]
+    sql = (STAGING_DIR / f"{model}.sql").read_text(encoding="utf-8")
+    return model, next(c for c, r in staging_lineage(sql).items() if r == "sourced_id")
+
+
 def _tests_for(field: Field | None, column: str, is_key: bool) -> list[str]:
     tests: list[str] = []
     if is_key:
@@ -186,10 +207,12 @@ def models_yaml() -> str:
             "      - unique_combination_of_columns:",
             "          arguments:",
             f"            combination: [district_id, {key}]",
-            "    columns:",
         ]
+        if file_name != "manifest":
+            lines += ["      - status_matches_file_mode:", "          config:", "            severity: warn"]
+        lines += ["    columns:"]
         for column in lineage:
-            field = by_column.get(lineage[column])
+            field = None if column in DERIVED_DOCS else by_column.get(lineage[column])
             if column in STAGING_COMMON_DOCS:
                 doc = STAGING_COMMON_DOCS[column]
             elif column in DERIVED_DOCS:
@@ -201,6 +224,16 @@ def models_yaml() -> str:
             lines += [f"      - name: {column}", f"        description: {_quote(doc)}"]
             lines += _meta(field)
             tests = _tests_for(field, column, is_key=column in (key, "district_id"))
+            if field is not None and field.references and not field.is_list and field.data_type != "secret":
+                target_model, target_key = _staging_key(field.references)
+                tests += [
+                    "          - references_resolve:",
+                    "              arguments:",
+                    f"                to: ref('{target_model}')",
+                    f"                field: {target_key}",
+                    "              config:",
+                    "                severity: warn",
+                ]
             if tests:
                 lines += ["        data_tests:", *tests]
     return "\n".join(lines) + "\n"

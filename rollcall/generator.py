@@ -588,7 +588,7 @@ def _headers() -> dict[str, tuple[str, ...]]:
     with FIELD_TABLE_PATH.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             key = (row["file_name"], row["field_name"])
-            if key in NEVER_WRITTEN or row["data_type"] == "secret":
+            if key in NEVER_WRITTEN or row["data_type"] == "secret" or "1.1" not in row["versions"].split("|"):
                 continue
             table.setdefault(key[0], []).append((int(row["field_order"]), key[1]))
     for stem in WRITTEN_FILES:

@@ -18,9 +18,10 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from loaders.audit import AUDIT_SCHEMA, FileResult
-from loaders.oneroster.settings import EXTRAS_COLUMN, LINEAGE_COLUMNS, FileSpec
+from loaders.oneroster.settings import EXTRAS_COLUMN, FILE_ROW, LINEAGE_COLUMNS, FileSpec
 
 
 class FileRefused(Exception):
@@ -34,6 +35,7 @@ class Lineage:
     file_sha256: str
     load_id: str
     loaded_at: datetime
+    file_mode: str | None = None  # None: infer from the rows (status filled -> delta)
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def read_header(path: Path) -> list[str]:
     return next(csv.reader([text.rstrip("\r\n")]))
 
 
-def map_header(header: list[str], spec: FileSpec, result: FileResult) -> HeaderMap:
+def map_header(header: list[str], spec: FileSpec, result: FileResult, version: str = "1.1") -> HeaderMap:
     """Match header names to the field table; record each accepted deviation as a warning."""
     lookup = spec.lookup()
     fields: dict[str, int] = {}
@@ -85,11 +87,11 @@ def map_header(header: list[str], spec: FileSpec, result: FileResult) -> HeaderM
         if raw_name != field.name:
             kind = "header_case" if name.lower() == field.name.lower() else "header_alias"
             result.warn(kind, f"column {raw_name!r} read as {field.name!r}")
-    missing_required = [f.name for f in spec.fields if f.is_required and f.name not in fields]
+    missing_required = [f.name for f in spec.fields if f.required_for(version) and f.name not in fields]
     if missing_required:
         raise FileRefused(f"missing required column(s): {', '.join(missing_required)}")
     for field in spec.landed_fields:
-        if field.name not in fields:
+        if field.name not in fields and version in field.versions:
             result.warn("missing_optional_column", f"optional column {field.name!r} absent; left empty")
     if extras:
         result.warn("extra_columns", f"kept in {EXTRAS_COLUMN}: {', '.join(extras)}", len(extras))
@@ -134,12 +136,14 @@ def read_oneroster_csv(
     spec: FileSpec,
     lineage: Lineage,
     result: FileResult,
+    version: str = "1.1",
 ) -> pa.Table:
     """Parse ``path``; quarantine unplaceable rows into the audit schema; return landed rows.
 
-    Updates ``result`` with rows read and quarantined. Raises ``FileRefused``.
+    Updates ``result`` with rows read and quarantined, and with the file mode when it had
+    to be inferred. Raises ``FileRefused``.
     """
-    header = map_header(read_header(path), spec, result)
+    header = map_header(read_header(path), spec, result, version)
     suffix = next(_unique)
     errors_table, scans_table = f"rollcall_reject_errors_{suffix}", f"rollcall_reject_scans_{suffix}"
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(header.width)) + "}"
@@ -181,10 +185,28 @@ def read_oneroster_csv(
     rows = _row_numbers(table.num_rows, np.array([r[0] for r in rejected], dtype=np.int64))
     result.rows_read = table.num_rows + len(rejected)
     result.rows_quarantined = len(rejected)
-    return _with_lineage(table, rows, lineage)
+    if spec.name == "manifest":
+        result.mode = None
+    elif lineage.file_mode is None:
+        result.mode = infer_mode(table)
+        result.warn(
+            "mode_inferred", f"file mode not stated in a manifest; read as {result.mode} from the status column"
+        )
+    else:
+        result.mode = lineage.file_mode
+    return with_lineage(table, rows, lineage, result.mode, FILE_ROW)
 
 
-def _with_lineage(table: pa.Table, row_numbers: np.ndarray, lineage: Lineage) -> pa.Table:
+def infer_mode(table: pa.Table) -> str:
+    """delta when any row has a status, else bulk (OneRoster: bulk rows leave status blank)."""
+    status = pc.utf8_trim_whitespace(table.column("status"))
+    filled = pc.sum(pc.fill_null(pc.not_equal(status, ""), False).cast(pa.int64())).as_py() or 0
+    return "delta" if filled else "bulk"
+
+
+def with_lineage(
+    table: pa.Table, row_numbers: np.ndarray, lineage: Lineage, file_mode: str | None, change_kind: str
+) -> pa.Table:
     """Append the lineage columns. Per-file constants are dictionary arrays sharing one
     all-zero index, so they cost no per-row string copies. The raw primary key
     (district, file, row) is declared non-nullable."""
@@ -198,6 +220,8 @@ def _with_lineage(table: pa.Table, row_numbers: np.ndarray, lineage: Lineage) ->
         "_district_id": constant(lineage.district_id),
         "_source_file": constant(lineage.source_file),
         "_file_sha256": constant(lineage.file_sha256),
+        "_file_mode": constant(file_mode) if file_mode else pa.nulls(table.num_rows, pa.string()),
+        "_change_kind": constant(change_kind),
         "_load_id": constant(lineage.load_id),
         "_row_number": pa.array(row_numbers, type=pa.int64()),
         "_loaded_at": pa.array(np.full(table.num_rows, loaded_at)).cast(pa.timestamp("us", tz="UTC")),
@@ -213,6 +237,6 @@ def raw_table_ddl(schema: str, spec: FileSpec) -> str:
     data = ", ".join(f'"{f.column}" varchar' for f in spec.landed_fields)
     return (
         f"create table if not exists {schema}.{spec.table} ({data}, {EXTRAS_COLUMN} varchar,"
-        " _district_id varchar, _source_file varchar, _file_sha256 varchar, _load_id varchar,"
-        " _row_number bigint, _loaded_at timestamp with time zone)"
+        " _district_id varchar, _source_file varchar, _file_sha256 varchar, _file_mode varchar,"
+        " _change_kind varchar, _load_id varchar, _row_number bigint, _loaded_at timestamp with time zone)"
     )

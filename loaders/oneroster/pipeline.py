@@ -1,7 +1,10 @@
 """Land a OneRoster(+) drop (folder or zip) into ``raw_oneroster`` with dlt, file by file.
 
-Flow per file: match its name to the field table -> skip if this exact file (sha256) already
-landed for the district -> parse with DuckDB (bad rows quarantined) -> hand arrow tables to dlt.
+Flow per file: match its name to the field table -> read its mode from the manifest (bulk,
+delta, absent) -> skip it if this exact file already landed -> parse with DuckDB (bad rows
+quarantined) -> for a bulk file, work out which active records it no longer contains and refuse
+it when that share is implausibly large (a truncated export) -> hand arrow tables to dlt: the
+file's rows plus one ``bulk_tombstone`` event per record that disappeared.
 Every decision is written to the audit tables; a refused file never stops the others.
 """
 
@@ -16,17 +19,35 @@ from pathlib import Path
 
 import dlt
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from loaders.audit import AuditLog, FileResult, utc_now
-from loaders.oneroster.csv_reader import PRIMARY_KEY, FileRefused, Lineage, raw_table_ddl, read_oneroster_csv
-from loaders.oneroster.settings import FileSpec, file_specs, spec_for_file_name
+from loaders.oneroster.csv_reader import (
+    PRIMARY_KEY,
+    FileRefused,
+    Lineage,
+    raw_table_ddl,
+    read_oneroster_csv,
+    with_lineage,
+)
+from loaders.oneroster.settings import (
+    BULK_TOMBSTONE,
+    EXTRAS_COLUMN,
+    FILE_ROW,
+    LINEAGE_COLUMNS,
+    FileSpec,
+    file_specs,
+    spec_for_file_name,
+)
 from loaders.package import PackageFile, open_package
 from loaders.registry import get_district
 
 RAW_SCHEMA = "raw_oneroster"
 PIPELINE_NAME = "rollcall_oneroster"
 ARROW_SLICE_ROWS = 500_000
+DEFAULT_MAX_TOMBSTONE_SHARE = 0.10
+FILE_MODES = ("bulk", "delta", "absent")
 
 # dlt settings for the arrow fast path: row groups DuckDB can scan in parallel, no compression
 # (files are local and short-lived), no telemetry (the warehouse may have no internet).
@@ -36,6 +57,28 @@ DLT_DEFAULTS = {
     "RUNTIME__DLTHUB_TELEMETRY": "false",
 }
 
+# The current state of one entity for one district, from its raw event history: the latest file
+# row per record decides, unless a newer bulk_tombstone event removed the record.
+ACTIVE_RECORDS_SQL = """
+with events as (
+    select
+        trim(sourced_id) as sourced_id,
+        _loaded_at,
+        _row_number,
+        _change_kind = '{tombstone}'
+            or coalesce(lower(trim(status)) in ('tobedeleted', 'inactive'), false) as is_removed
+    from {schema}.{table}
+    where _district_id = $district_id and nullif(trim(sourced_id), '') is not null
+),
+ranked as (
+    select
+        *,
+        row_number() over (partition by sourced_id order by _loaded_at desc, _row_number desc) as event_rank
+    from events
+)
+select sourced_id from ranked where event_rank = 1 and not is_removed
+"""
+
 
 @dataclass
 class LoadReport:
@@ -44,6 +87,7 @@ class LoadReport:
     load_id: str
     district_id: str
     status: str
+    oneroster_version: str = "1.1"
     files: list[FileResult] = field(default_factory=list)
     error_text: str | None = None
 
@@ -56,12 +100,22 @@ class LoadReport:
         return sum(f.rows_quarantined for f in self.files)
 
 
+@dataclass
+class _Landing:
+    """A parsed file waiting for dlt, with the tombstone events its bulk mode implies."""
+
+    result: FileResult
+    spec: FileSpec
+    table: pa.Table
+    tombstones: pa.Table | None = None
+
+
 def new_load_id() -> str:
     return f"{utc_now():%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:6]}"
 
 
-def _read_manifest(files: list[PackageFile]) -> dict[str, str]:
-    """``file.users`` -> ``bulk`` etc. from manifest.csv, lower-cased; empty without a manifest."""
+def read_manifest(files: list[PackageFile]) -> dict[str, str]:
+    """``file.users`` -> ``bulk`` etc. from manifest.csv, keys and values lower-cased."""
     for package_file in files:
         if Path(package_file.name).name.lower() == "manifest.csv":
             try:
@@ -74,25 +128,118 @@ def _read_manifest(files: list[PackageFile]) -> dict[str, str]:
     return {}
 
 
+def oneroster_version(manifest: dict[str, str], files: list[PackageFile]) -> str:
+    """1.2 when the manifest says so or the drop carries 1.2-only files; 1.1 otherwise (1.0 too)."""
+    stated = manifest.get("oneroster.version", "")
+    if stated.startswith("1.2"):
+        return "1.2"
+    if stated:
+        return "1.1"
+    names = {Path(f.name).name.lower() for f in files}
+    return "1.2" if names & {"roles.csv", "userprofiles.csv"} else "1.1"
+
+
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every raw table of the field table that does not exist yet (empty)."""
+    """Create every raw table of the field table that does not exist yet (empty), and add any
+    lineage column a table created by an older rollcall lacks."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     for spec in file_specs().values():
         con.execute(raw_table_ddl(RAW_SCHEMA, spec))
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [RAW_SCHEMA, table],
-        ).fetchone()[0]
-    )
+        for column in (*(f.column for f in spec.landed_fields), EXTRAS_COLUMN, *LINEAGE_COLUMNS):
+            column_type = {"_row_number": "bigint", "_loaded_at": "timestamp with time zone"}.get(column, "varchar")
+            con.execute(f'alter table {RAW_SCHEMA}.{spec.table} add column if not exists "{column}" {column_type}')
 
 
 def _slices(table: pa.Table) -> Iterator[pa.Table]:
     for offset in range(0, table.num_rows, ARROW_SLICE_ROWS):
         yield table.slice(offset, ARROW_SLICE_ROWS)
+
+
+def _file_mode(manifest: dict[str, str], spec: FileSpec, result: FileResult) -> str | None:
+    """The manifest's mode for the file, or None when it has to be inferred from the rows."""
+    if spec.name == "manifest":
+        return None
+    stated = manifest.get(f"file.{spec.name.lower()}")
+    if stated in FILE_MODES:
+        return stated
+    if stated:
+        result.warn("unknown_file_mode", f"manifest says {stated!r} for {spec.name}; mode inferred")
+    elif manifest:
+        result.warn("file_not_in_manifest", f"manifest does not list file.{spec.name}; mode inferred")
+    return None
+
+
+def _tombstone_events(
+    con: duckdb.DuckDBPyConnection,
+    spec: FileSpec,
+    table: pa.Table,
+    lineage: Lineage,
+    result: FileResult,
+    max_share: float,
+    force: bool,
+) -> pa.Table | None:
+    """For a bulk file: tombstone events for the district's active records the file lacks.
+
+    Refuses the file (``FileRefused``) when they exceed ``max_share`` of the active records,
+    unless ``force``: a truncated export must not wipe a district's roster.
+    """
+    incoming = table.select(["sourced_id"])  # noqa: F841 - scanned by DuckDB below
+    active_sql = ACTIVE_RECORDS_SQL.format(schema=RAW_SCHEMA, table=spec.table, tombstone=BULK_TOMBSTONE)
+    active = con.execute(f"select count(*) from ({active_sql})", {"district_id": lineage.district_id}).fetchone()[0]
+    missing = [
+        row[0]
+        for row in con.execute(
+            f"""select sourced_id from ({active_sql}) as active
+                where sourced_id not in (
+                    select trim(sourced_id) from incoming where sourced_id is not null
+                )
+                order by sourced_id""",
+            {"district_id": lineage.district_id},
+        ).fetchall()
+    ]
+    if not missing:
+        return None
+    share = len(missing) / active
+    if share > max_share and not force:
+        raise FileRefused(
+            f"bulk file would remove {len(missing):,} of {active:,} active {spec.name} records ({share:.1%}), "
+            f"more than the {max_share:.0%} limit — a truncated export? Re-send the complete file, "
+            "or load with --force if the removals are real"
+        )
+    if share > max_share:
+        result.warn(
+            "mass_tombstone_forced", f"{len(missing):,} of {active:,} records removed ({share:.1%}) with --force"
+        )
+    columns = {f.column: pa.nulls(len(missing), pa.string()) for f in spec.landed_fields}
+    columns["sourced_id"] = pa.array(missing, type=pa.string())
+    columns[EXTRAS_COLUMN] = pa.nulls(len(missing), pa.string())
+    events = with_lineage(
+        pa.table(columns),
+        -np.arange(1, len(missing) + 1, dtype=np.int64),
+        lineage,
+        "bulk",
+        BULK_TOMBSTONE,
+    )
+    result.rows_tombstoned = len(missing)
+    return events.cast(table.schema)
+
+
+def _already_landed(con: duckdb.DuckDBPyConnection, district_id: str, entity: str, file_sha256: str) -> str | None:
+    """The load that landed this exact file, if re-landing it would change nothing: the file is
+    the latest one landed for the entity, or it is a delta file that was landed before."""
+    row = con.execute(
+        """with landed as (
+               select load_id, file_sha256, mode,
+                      row_number() over (order by started_at desc) as recency
+               from audit.file_log
+               where district_id = ? and entity = ? and status = 'loaded'
+           )
+           select load_id from landed
+           where file_sha256 = ? and (recency = 1 or mode = 'delta')
+           order by recency limit 1""",
+        [district_id, entity, file_sha256],
+    ).fetchone()
+    return row[0] if row else None
 
 
 def load_package(
@@ -101,6 +248,8 @@ def load_package(
     database: str | Path,
     *,
     pipelines_dir: str | Path | None = None,
+    max_tombstone_share: float = DEFAULT_MAX_TOMBSTONE_SHARE,
+    force: bool = False,
 ) -> LoadReport:
     """Load a folder/zip/CSV drop for ``district_id`` into the DuckDB file ``database``.
 
@@ -118,81 +267,55 @@ def load_package(
     started_at = utc_now()
     with open_package(location) as files, duckdb.connect(str(database)) as con:
         audit = AuditLog(con)
+        ensure_raw_tables(con)
         audit.start_load(load_id, district_id, str(location), started_at)
-        report = LoadReport(load_id, district_id, "running")
-        manifest = _read_manifest(files)
+        manifest = read_manifest(files)
+        version = oneroster_version(manifest, files)
+        report = LoadReport(load_id, district_id, "running", version)
         seen_entities: dict[str, str] = {}
-        to_land: dict[str, list[pa.Table]] = {}
-        landing: list[tuple[FileResult, FileSpec]] = []
+        landings: list[_Landing] = []
 
         for package_file in files:
             result = FileResult(package_file.name, package_file.sha256, package_file.path.stat().st_size)
             report.files.append(result)
-            spec = spec_for_file_name(package_file.name)
-            if spec is None:
-                result.refuse("not a OneRoster or OneRoster+ file name (see docs/oneroster-plus.md)")
-                audit.record_file(load_id, district_id, result)
-                continue
-            result.entity, result.raw_table = spec.name, spec.table
-            result.mode = manifest.get(f"file.{spec.name.lower()}")
-            if spec.name in seen_entities:
-                result.refuse(f"a second {spec.name} file in one drop (first: {seen_entities[spec.name]})")
-                audit.record_file(load_id, district_id, result)
-                continue
-            seen_entities[spec.name] = package_file.name
-            if not manifest and spec.name != "manifest":
-                result.warn("no_manifest", "no manifest.csv in the drop; file mode not stated")
-            previous = audit.already_loaded(district_id, spec.name, package_file.sha256)
-            if previous:
-                result.status, result.finished_at = "skipped", utc_now()
-                result.error_text = f"identical file already loaded by load {previous}"
-                audit.record_file(load_id, district_id, result)
-                continue
-            lineage = Lineage(district_id, package_file.name, package_file.sha256, load_id, started_at)
             try:
-                table = read_oneroster_csv(con, package_file.path, spec, lineage, result)
+                landing = _prepare_file(
+                    con,
+                    package_file,
+                    result,
+                    manifest,
+                    version,
+                    seen_entities,
+                    district_id,
+                    load_id,
+                    started_at,
+                    max_tombstone_share,
+                    force,
+                )
             except FileRefused as exc:
                 result.refuse(str(exc))
-                audit.record_file(load_id, district_id, result)
-                continue
-            if _table_exists(con, spec.table):  # leftovers of an earlier attempt that failed
-                con.execute(
-                    f"delete from {RAW_SCHEMA}.{spec.table} where _district_id = ? and _file_sha256 = ?",
-                    [district_id, package_file.sha256],
-                )
-            to_land.setdefault(spec.table, []).append(table)
-            landing.append((result, spec))
+                landing = None
+            if landing is not None:
+                landings.append(landing)
             audit.record_file(load_id, district_id, result)
 
         dlt_load_id = None
         try:
-            if to_land:
-                dlt_load_id = _run_dlt(con, to_land, pipelines_dir)
-            ensure_raw_tables(con)
+            if landings:
+                dlt_load_id = _run_dlt(con, landings, pipelines_dir)
         except Exception as exc:  # dlt failures are reported per file, never swallowed
             message = f"landing failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"
-            for result, _ in landing:
-                result.status, result.error_text, result.finished_at = "failed", message, utc_now()
-                audit.record_file(load_id, district_id, result)
+            for landing in landings:
+                landing.result.status, landing.result.error_text = "failed", message
+                landing.result.finished_at = utc_now()
+                audit.record_file(load_id, district_id, landing.result)
             report.status, report.error_text = "failed", message
             audit.finish_load(load_id, "failed", report.files, dlt_load_id, message)
             return report
 
-        for result, spec in landing:
-            landed = con.execute(
-                f"select count(*) from {RAW_SCHEMA}.{spec.table} where _load_id = ? and _file_sha256 = ?",
-                [load_id, result.file_sha256],
-            ).fetchone()[0]
-            result.rows_landed, result.finished_at = landed, utc_now()
-            if result.rows_read == landed + result.rows_quarantined:
-                result.status = "loaded"
-            else:
-                result.status = "failed"
-                result.error_text = (
-                    f"row accounting mismatch: read {result.rows_read}, landed {landed}, "
-                    f"quarantined {result.rows_quarantined}"
-                )
-            audit.record_file(load_id, district_id, result)
+        for landing in landings:
+            _verify_landed(con, landing, load_id)
+            audit.record_file(load_id, district_id, landing.result)
 
         problems = any(f.status in ("refused", "failed") or f.rows_quarantined for f in report.files)
         report.status = "partial" if problems else "succeeded"
@@ -200,8 +323,76 @@ def load_package(
         return report
 
 
-def _run_dlt(con: duckdb.DuckDBPyConnection, to_land: dict[str, list[pa.Table]], pipelines_dir: Path) -> str:
+def _prepare_file(
+    con: duckdb.DuckDBPyConnection,
+    package_file: PackageFile,
+    result: FileResult,
+    manifest: dict[str, str],
+    version: str,
+    seen_entities: dict[str, str],
+    district_id: str,
+    load_id: str,
+    started_at,
+    max_tombstone_share: float,
+    force: bool,
+) -> _Landing | None:
+    """Decide what happens to one file; returns what to land, or None (skipped). Raises FileRefused."""
+    spec = spec_for_file_name(package_file.name)
+    if spec is None:
+        raise FileRefused("not a OneRoster or OneRoster+ file name (see docs/oneroster-plus.md)")
+    result.entity, result.raw_table = spec.name, spec.table
+    if spec.name in seen_entities:
+        raise FileRefused(f"a second {spec.name} file in one drop (first: {seen_entities[spec.name]})")
+    seen_entities[spec.name] = package_file.name
+    if not manifest and spec.name != "manifest":
+        result.warn("no_manifest", "no manifest.csv in the drop; file mode inferred from the rows")
+    mode = _file_mode(manifest, spec, result)
+    if mode == "absent":
+        result.mode, result.status, result.finished_at = "absent", "skipped", utc_now()
+        result.error_text = f"manifest marks {spec.name} as absent: the file is not applied"
+        return None
+    previous = _already_landed(con, district_id, spec.name, package_file.sha256)
+    if previous:
+        result.mode, result.status, result.finished_at = mode, "skipped", utc_now()
+        result.error_text = f"identical file already loaded by load {previous}"
+        return None
+    lineage = Lineage(district_id, package_file.name, package_file.sha256, load_id, started_at, mode)
+    table = read_oneroster_csv(con, package_file.path, spec, lineage, result, version)
+    tombstones = None
+    if result.mode == "bulk" and spec.name != "manifest":
+        tombstones = _tombstone_events(con, spec, table, lineage, result, max_tombstone_share, force)
+    con.execute(  # leftovers of an earlier attempt at this file that failed mid-way
+        f"delete from {RAW_SCHEMA}.{spec.table} where _district_id = ? and _file_sha256 = ?",
+        [district_id, package_file.sha256],
+    )
+    return _Landing(result, spec, table, tombstones)
+
+
+def _verify_landed(con: duckdb.DuckDBPyConnection, landing: _Landing, load_id: str) -> None:
+    """Count the file's rows back from the raw table; rows read must equal landed + quarantined."""
+    result = landing.result
+    landed = con.execute(
+        f"""select count(*) from {RAW_SCHEMA}.{landing.spec.table}
+            where _load_id = ? and _file_sha256 = ? and _change_kind = '{FILE_ROW}'""",
+        [load_id, result.file_sha256],
+    ).fetchone()[0]
+    result.rows_landed, result.finished_at = landed, utc_now()
+    if result.rows_read == landed + result.rows_quarantined:
+        result.status = "loaded"
+    else:
+        result.status = "failed"
+        result.error_text = (
+            f"row accounting mismatch: read {result.rows_read}, landed {landed}, quarantined {result.rows_quarantined}"
+        )
+
+
+def _run_dlt(con: duckdb.DuckDBPyConnection, landings: list[_Landing], pipelines_dir: Path) -> str | None:
     """Land the parsed arrow tables with one dlt run; returns dlt's load id."""
+    by_table: dict[str, list[pa.Table]] = {}
+    for landing in landings:
+        by_table.setdefault(landing.spec.table, []).append(landing.table)
+        if landing.tombstones is not None:
+            by_table[landing.spec.table].append(landing.tombstones)
     resources = [
         dlt.resource(
             (piece for table in tables for piece in _slices(table)),
@@ -210,7 +401,7 @@ def _run_dlt(con: duckdb.DuckDBPyConnection, to_land: dict[str, list[pa.Table]],
             write_disposition="append",
             primary_key=PRIMARY_KEY,
         )
-        for name, tables in to_land.items()
+        for name, tables in by_table.items()
     ]
     pipeline = dlt.pipeline(
         pipeline_name=PIPELINE_NAME,

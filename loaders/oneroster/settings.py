@@ -20,10 +20,13 @@ LINEAGE_COLUMNS = (
     "_district_id",
     "_source_file",
     "_file_sha256",
+    "_file_mode",  # bulk | delta (manifest, else inferred)
+    "_change_kind",  # file_row | bulk_tombstone (a record missing from a newer bulk file)
     "_load_id",
-    "_row_number",
+    "_row_number",  # record position in the file (header = 1); negative for bulk tombstones
     "_loaded_at",
 )
+FILE_ROW, BULK_TOMBSTONE = "file_row", "bulk_tombstone"
 EXTRAS_COLUMN = "_extras"
 
 
@@ -39,13 +42,23 @@ class Field:
     file_name: str
     name: str
     order: int
-    is_required: bool
+    versions: tuple[str, ...]  # OneRoster versions that define the field
+    required_in: tuple[str, ...]  # versions in which the field must be present
     data_type: str
     enumeration: tuple[str, ...]
     is_list: bool
     aliases: tuple[str, ...]
+    references: str | None  # file whose sourcedId an id_ref field points at
     pii: str | None
     description: str
+
+    @property
+    def is_required(self) -> bool:
+        """Required in OneRoster 1.1."""
+        return "1.1" in self.required_in
+
+    def required_for(self, version: str) -> bool:
+        return version in self.required_in
 
     @property
     def column(self) -> str:
@@ -94,11 +107,13 @@ def file_specs() -> dict[str, FileSpec]:
                     file_name=row["file_name"],
                     name=row["field_name"],
                     order=int(row["field_order"]),
-                    is_required=row["is_required"] == "true",
+                    versions=tuple(row["versions"].split("|")),
+                    required_in=tuple(v for v in row["required_in"].split("|") if v),
                     data_type=row["data_type"],
                     enumeration=tuple(v for v in row["enumeration"].split("|") if v),
                     is_list=row["is_list"] == "true",
                     aliases=tuple(v for v in row["aliases"].split("|") if v),
+                    references=row["references"] or None,
                     pii=row["pii"] or None,
                     description=row["description"],
                 )

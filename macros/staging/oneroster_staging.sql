@@ -1,30 +1,61 @@
 {#- Shared pieces of every OneRoster staging model. -#}
 
 {#-
-    The current version of each record: the latest landed row per district and sourcedId.
-    Raw tables keep every version; staging shows one.
+    The current state of each record from its raw event history: the latest landed file row
+    per district and sourcedId, plus the time of a later bulk_tombstone event (the record was
+    missing from a newer bulk file) when there is one. Raw tables keep every version;
+    staging shows one row per record, tombstoned records included and flagged.
 -#}
 {% macro latest_oneroster_records(source_relation) -%}
-    select *
+    select
+        latest_rows.*,
+        tombstones.tombstoned_at as _bulk_tombstoned_at
     from (
+        select *
+        from (
+            select
+                *,
+                row_number() over (
+                    partition by _district_id, trim(sourced_id)
+                    order by _loaded_at desc, _row_number desc
+                ) as _version_rank
+            from {{ source_relation }}
+            where
+                {{ clean_text('sourced_id') }} is not null
+                and coalesce(_change_kind, 'file_row') = 'file_row'
+        ) as ranked
+        where _version_rank = 1
+    ) as latest_rows
+    left join (
         select
-            *,
-            row_number() over (
-                partition by _district_id, trim(sourced_id)
-                order by _loaded_at desc, _row_number desc
-            ) as _version_rank
+            _district_id,
+            trim(sourced_id) as sourced_id,
+            max(_loaded_at) as tombstoned_at
         from {{ source_relation }}
-        where {{ clean_text('sourced_id') }} is not null
-    ) as ranked
-    where _version_rank = 1
+        where _change_kind = 'bulk_tombstone'
+        group by _district_id, trim(sourced_id)
+    ) as tombstones
+        on
+            latest_rows._district_id = tombstones._district_id
+            and trim(latest_rows.sourced_id) = tombstones.sourced_id
+            and latest_rows._loaded_at < tombstones.tombstoned_at
 {%- endmacro %}
 
-{#- Columns every OneRoster record carries: district, record status and modification time. -#}
+{#-
+    Columns every OneRoster record carries: district, record status, modification time, the
+    mode of the file it came from, and whether (and when) it was tombstoned — by a delta
+    status of tobedeleted/inactive or by disappearing from a newer bulk file.
+-#}
 {% macro oneroster_record_columns() -%}
         _district_id as district_id,
         {{ clean_enum('status') }} as record_status,
-        {{ is_tombstone('status') }} as is_tombstoned,
+        ({{ is_tombstone('status') }} or _bulk_tombstoned_at is not null) as is_tombstoned,
+        case
+            when _bulk_tombstoned_at is not null then _bulk_tombstoned_at
+            when {{ is_tombstone('status') }} then coalesce({{ parse_timestamp('date_last_modified') }}, _loaded_at)
+        end as tombstoned_at,
         {{ parse_timestamp('date_last_modified') }} as last_modified_at,
+        _file_mode as file_mode,
 {%- endmacro %}
 
 {#- Lineage carried from raw: where each row came from. -#}

@@ -161,7 +161,8 @@ def test_tolerates_bom_crlf_case_aliases_and_extra_columns(tmp_path, warehouse):
     orgs = report.files[0]
     assert orgs.status == "loaded" and orgs.entity == "orgs"
     codes = sorted(w.code for w in orgs.warnings)
-    assert codes == ["extra_columns", "header_alias", "header_case", "no_manifest"]
+    assert codes == ["extra_columns", "header_alias", "header_case", "mode_inferred", "no_manifest"]
+    assert orgs.mode == "bulk"
     rows = query(warehouse, "select sourced_id, name, _extras from raw_oneroster.orgs")
     assert rows == [("d1", "Demo Unified", '{"metadata.city":"Springfield"}')]
 

@@ -1,7 +1,28 @@
 -- One row per student (users.role = student) per district, with CEDS grade, home school and demographics.
-with users as (
+with user_roles as (
+    select * from {{ ref('int_user_roles_unioned') }}
+    where user_role = 'student'
+),
+
+all_users as (
     select * from {{ ref('stg_oneroster__users') }}
-    where user_role = 'student' and not is_tombstoned
+    where not is_tombstoned
+),
+
+student_ids as (
+    select distinct
+        district_id,
+        user_id
+    from user_roles
+),
+
+users as (
+    select all_users.*
+    from all_users
+    inner join student_ids
+        on
+            all_users.district_id = student_ids.district_id
+            and all_users.user_id = student_ids.user_id
 ),
 
 demographics as (
@@ -11,10 +32,6 @@ demographics as (
 
 grades as (
     select * from {{ ref('int_users_grades_unnested') }}
-),
-
-user_orgs as (
-    select * from {{ ref('int_users_orgs_unnested') }}
 ),
 
 agents as (
@@ -38,18 +55,18 @@ first_grade as (
 
 primary_school as (
     select
-        user_orgs.district_id,
-        user_orgs.user_id,
-        user_orgs.org_id as primary_school_id,
+        user_roles.district_id,
+        user_roles.user_id,
+        user_roles.org_id as primary_school_id,
         row_number() over (
-            partition by user_orgs.district_id, user_orgs.user_id
-            order by user_orgs.org_position
+            partition by user_roles.district_id, user_roles.user_id
+            order by user_roles.org_rank, user_roles.org_id
         ) as school_rank
-    from user_orgs
+    from user_roles
     inner join schools
         on
-            user_orgs.district_id = schools.district_id
-            and user_orgs.org_id = schools.org_id
+            user_roles.district_id = schools.district_id
+            and user_roles.org_id = schools.org_id
 ),
 
 agent_counts as (
@@ -71,6 +88,8 @@ final as (
         users.given_name,
         users.middle_name,
         users.family_name,
+        users.preferred_given_name,
+        users.preferred_family_name,
         users.email,
         users.sms,
         users.phone,

@@ -24,6 +24,12 @@ renamed as (
         {{ clean_text('phone') }} as phone,
         {{ split_list('agent_sourced_ids') }} as agent_user_ids,
         {{ split_list('grades') }} as grades,
+        {{ clean_text('user_master_identifier') }} as user_master_identifier,
+        {{ clean_text('preferred_given_name') }} as preferred_given_name,
+        {{ clean_text('preferred_middle_name') }} as preferred_middle_name,
+        {{ clean_text('preferred_family_name') }} as preferred_family_name,
+        {{ clean_text('primary_org_sourced_id') }} as primary_org_id,
+        {{ clean_text('pronouns') }} as pronouns,
         {{ lineage_columns() }}
     from latest
 )
