@@ -59,3 +59,29 @@ def run_rollcall(*args: str, database: Path | None = None) -> subprocess.Complet
         text=True,
         timeout=900,
     )
+
+
+def run_dbt(*args: str, database: Path) -> subprocess.CompletedProcess:
+    """Run dbt on this project against ``database`` (a subprocess, as `rollcall build` would)."""
+    env = dict(os.environ, ROLLCALL_DUCKDB_PATH=str(database), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    dbt = Path(sys.executable).parent / "dbt"
+    return subprocess.run(
+        [str(dbt), *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT / "profiles")],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+USERS_HEADER = (
+    "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,"
+    "middleName,identifier,email,sms,phone,agentSourcedIds,grades\n"
+)
+
+
+def user_row(number: int, *, status: str = "", modified: str = "", given_name: str | None = None) -> str:
+    """One users.csv student row; bulk rows leave status and dateLastModified blank."""
+    name = given_name or f"Student{number:02d}"
+    return f"u{number:02d},{status},{modified},true,s1,student,user{number:02d},,{name},Tester,,{number:05d},,,,,05\n"
