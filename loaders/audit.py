@@ -29,8 +29,10 @@ create table if not exists {AUDIT_SCHEMA}.load_log (
     rows_landed bigint,
     rows_quarantined bigint,
     dlt_load_id varchar,
-    error_text varchar
+    error_text varchar,
+    oneroster_version varchar         -- version whose required columns applied (manifest, else inferred)
 );
+alter table {AUDIT_SCHEMA}.load_log add column if not exists oneroster_version varchar;
 create table if not exists {AUDIT_SCHEMA}.file_log (
     load_id varchar not null,
     district_id varchar not null,
@@ -135,11 +137,13 @@ class AuditLog:
         files: list[FileResult],
         dlt_load_id: str | None = None,
         error_text: str | None = None,
+        oneroster_version: str | None = None,
     ) -> None:
         self.con.execute(
             f"""update {AUDIT_SCHEMA}.load_log set finished_at = ?, status = ?, files_seen = ?,
                 files_loaded = ?, files_skipped = ?, files_refused = ?, rows_read = ?,
-                rows_landed = ?, rows_quarantined = ?, dlt_load_id = ?, error_text = ?
+                rows_landed = ?, rows_quarantined = ?, dlt_load_id = ?, error_text = ?,
+                oneroster_version = ?
                 where load_id = ?""",
             [
                 utc_now(),
@@ -153,6 +157,7 @@ class AuditLog:
                 sum(f.rows_quarantined for f in files),
                 dlt_load_id,
                 error_text,
+                oneroster_version,
                 load_id,
             ],
         )

@@ -160,11 +160,18 @@ def _staging_key(file_name: str) -> tuple[str, str]:
     return model, next(c for c, r in staging_lineage(sql).items() if r == "sourced_id")
 
 
-def _tests_for(field: Field | None, column: str, is_key: bool) -> list[str]:
+def _required_in_current_versions(field: Field, spec: FileSpec) -> bool:
+    """Required in every current version (1.1, 1.2) that has the file — so a 1.2 users.csv,
+    which has no role column, is not blamed for lacking a 1.1 requirement."""
+    file_versions = {v for f in spec.fields for v in f.versions} & {"1.1", "1.2"}
+    return bool(file_versions) and file_versions <= set(field.required_in)
+
+
+def _tests_for(field: Field | None, column: str, is_key: bool, spec: FileSpec) -> list[str]:
     tests: list[str] = []
     if is_key:
         tests.append("          - not_null")
-    elif field is not None and field.is_required and field.name not in ("sourcedId",):
+    elif field is not None and field.name != "sourcedId" and _required_in_current_versions(field, spec):
         tests += [
             "          - not_null:",
             "              config:",
@@ -223,7 +230,7 @@ def models_yaml() -> str:
                 raise ValueError(f"{model}.{column}: no field-table entry for raw column {lineage[column]!r}")
             lines += [f"      - name: {column}", f"        description: {_quote(doc)}"]
             lines += _meta(field)
-            tests = _tests_for(field, column, is_key=column in (key, "district_id"))
+            tests = _tests_for(field, column, is_key=column in (key, "district_id"), spec=spec)
             if field is not None and field.references and not field.is_list and field.data_type != "secret":
                 target_model, target_key = _staging_key(field.references)
                 tests += [

@@ -46,6 +46,7 @@ class HeaderMap:
     extras: dict[str, int]  # unknown header name -> column position
     width: int
     has_secret: bool
+    trailing_empty: int = 0  # empty names at the end of the header (spreadsheet exports)
 
 
 _unique = itertools.count()
@@ -71,7 +72,19 @@ def map_header(header: list[str], spec: FileSpec, result: FileResult, version: s
     fields: dict[str, int] = {}
     extras: dict[str, int] = {}
     has_secret = False
+    trailing_empty = 0
+    while trailing_empty < len(header) and not header[len(header) - 1 - trailing_empty].strip():
+        trailing_empty += 1
+    if trailing_empty == len(header):
+        trailing_empty = 0
+    if trailing_empty:
+        result.warn(
+            "trailing_empty_header_columns",
+            f"{trailing_empty} empty column name(s) at the end of the header; short rows padded",
+        )
     for position, raw_name in enumerate(header):
+        if position >= len(header) - trailing_empty:
+            continue
         name = raw_name.strip()
         field = lookup.get(name.lower())
         if field is None:
@@ -97,7 +110,7 @@ def map_header(header: list[str], spec: FileSpec, result: FileResult, version: s
         result.warn("extra_columns", f"kept in {EXTRAS_COLUMN}: {', '.join(extras)}", len(extras))
     if has_secret:
         result.warn("secret_dropped", "password column dropped: passwords are never stored")
-    return HeaderMap(fields, extras, len(header), has_secret)
+    return HeaderMap(fields, extras, len(header), has_secret, trailing_empty)
 
 
 def _sql_string(value: str) -> str:
@@ -150,7 +163,8 @@ def read_oneroster_csv(
     reader = (
         f"read_csv({_sql_string(str(path))}, header = true, auto_detect = false, delim = ',',"
         f" quote = '\"', escape = '\"', columns = {columns}, encoding = 'utf-8',"
-        f" store_rejects = true, rejects_table = '{errors_table}', rejects_scan = '{scans_table}')"
+        f" store_rejects = true, rejects_table = '{errors_table}', rejects_scan = '{scans_table}',"
+        f" null_padding = {'true' if header.trailing_empty else 'false'})"
     )
     try:
         table = con.execute(f"select\n    {_select_list(spec, header)}\nfrom {reader}").to_arrow_table()
@@ -183,6 +197,7 @@ def read_oneroster_csv(
             ],
         )
     rows = _row_numbers(table.num_rows, np.array([r[0] for r in rejected], dtype=np.int64))
+    count_value_deviations(con, table, spec, result)
     result.rows_read = table.num_rows + len(rejected)
     result.rows_quarantined = len(rejected)
     if spec.name == "manifest":
@@ -195,6 +210,46 @@ def read_oneroster_csv(
     else:
         result.mode = lineage.file_mode
     return with_lineage(table, rows, lineage, result.mode, FILE_ROW)
+
+
+ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+ISO_DATETIME = ISO_DATE + r"([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?"
+
+
+def _deviation_checks(spec: FileSpec) -> list[tuple[str, str, str]]:
+    """(warning code, field name, SQL condition on a present value) for accepted deviations."""
+    checks = []
+    for field in spec.landed_fields:
+        value = f'trim("{field.column}")'
+        if field.data_type == "date":
+            checks.append(("date_format", field.name, f"not regexp_full_match({value}, '{ISO_DATE}')"))
+        elif field.data_type == "datetime":
+            checks.append(("datetime_format", field.name, f"not regexp_full_match({value}, '{ISO_DATETIME}')"))
+        elif field.data_type == "boolean":
+            checks.append(("boolean_spelling", field.name, f"{value} not in ('true', 'false')"))
+        elif field.enumeration and field.name != "status":
+            exact = ", ".join(_sql_string(v) for v in field.enumeration)
+            lower = ", ".join(_sql_string(v.lower()) for v in field.enumeration)
+            checks.append(("enum_case", field.name, f"{value} not in ({exact}) and lower({value}) in ({lower})"))
+    return checks
+
+
+def count_value_deviations(con: duckdb.DuckDBPyConnection, table: pa.Table, spec: FileSpec, result: FileResult) -> None:
+    """Count values read in a tolerated non-standard form (dates not YYYY-MM-DD, booleans
+    spelt TRUE or 1, enumerations in another case) and record them as file warnings."""
+    checks = _deviation_checks(spec)
+    if not checks or table.num_rows == 0:
+        return
+    parsed = table  # noqa: F841 - scanned by DuckDB below
+    columns = {name: spec.lookup()[name.lower()].column for _, name, _ in checks}
+    counts = ", ".join(
+        f"count(*) filter (where nullif(trim(\"{columns[name]}\"), '') is not null and {condition})"
+        for _, name, condition in checks
+    )
+    values = con.execute(f"select {counts} from parsed").fetchone()
+    for (code, name, _), occurrences in zip(checks, values, strict=True):
+        if occurrences:
+            result.warn(code, f"{name}: {occurrences:,} value(s) read in a non-standard form", occurrences)
 
 
 def infer_mode(table: pa.Table) -> str:

@@ -41,7 +41,7 @@ from loaders.oneroster.settings import (
     spec_for_file_name,
 )
 from loaders.package import PackageFile, open_package
-from loaders.registry import get_district
+from loaders.registry import REGISTRY_PATH, get_district
 
 RAW_SCHEMA = "raw_oneroster"
 PIPELINE_NAME = "rollcall_oneroster"
@@ -129,14 +129,16 @@ def read_manifest(files: list[PackageFile]) -> dict[str, str]:
 
 
 def oneroster_version(manifest: dict[str, str], files: list[PackageFile]) -> str:
-    """1.2 when the manifest says so or the drop carries 1.2-only files; 1.1 otherwise (1.0 too)."""
+    """The OneRoster version whose required columns apply: the manifest's, else 1.2 when the
+    drop carries 1.2-only files, else 1.0 (the spec's reading of a drop without a manifest)."""
     stated = manifest.get("oneroster.version", "")
-    if stated.startswith("1.2"):
-        return "1.2"
-    if stated:
-        return "1.1"
+    for version in ("1.2", "1.1", "1.0"):
+        if stated.startswith(version):
+            return version
     names = {Path(f.name).name.lower() for f in files}
-    return "1.2" if names & {"roles.csv", "userprofiles.csv"} else "1.1"
+    if names & {"roles.csv", "userprofiles.csv"}:
+        return "1.2"
+    return "1.1" if stated else "1.0"
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -250,13 +252,14 @@ def load_package(
     pipelines_dir: str | Path | None = None,
     max_tombstone_share: float = DEFAULT_MAX_TOMBSTONE_SHARE,
     force: bool = False,
+    registry: Path = REGISTRY_PATH,
 ) -> LoadReport:
     """Load a folder/zip/CSV drop for ``district_id`` into the DuckDB file ``database``.
 
     Raises ``UnknownDistrictError`` or ``PackageError`` before anything is written when the
-    district is not registered or the drop cannot be opened.
+    district is not in ``registry`` or the drop cannot be opened.
     """
-    get_district(district_id)  # refuse unknown districts before touching the warehouse
+    get_district(district_id, registry)  # refuse unknown districts before touching the warehouse
     for key, value in DLT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     database = Path(database)
@@ -310,7 +313,7 @@ def load_package(
                 landing.result.finished_at = utc_now()
                 audit.record_file(load_id, district_id, landing.result)
             report.status, report.error_text = "failed", message
-            audit.finish_load(load_id, "failed", report.files, dlt_load_id, message)
+            audit.finish_load(load_id, "failed", report.files, dlt_load_id, message, version)
             return report
 
         for landing in landings:
@@ -319,7 +322,7 @@ def load_package(
 
         problems = any(f.status in ("refused", "failed") or f.rows_quarantined for f in report.files)
         report.status = "partial" if problems else "succeeded"
-        audit.finish_load(load_id, report.status, report.files, dlt_load_id)
+        audit.finish_load(load_id, report.status, report.files, dlt_load_id, oneroster_version=version)
         return report
 
 

@@ -10,14 +10,31 @@
     lower({{ clean_text(column) }})
 {%- endmacro %}
 
-{#- ISO date (YYYY-MM-DD, optionally followed by a time); anything else is null. -#}
+{#-
+    A date: ISO YYYY-MM-DD (optionally followed by a time), else the US M/D/YYYY seen in real
+    exports (1/05/2023); anything else is null. The loader counts non-ISO values as warnings.
+-#}
 {% macro parse_date(column) -%}
-    {{ dbt.safe_cast("left(" ~ clean_text(column) ~ ", 10)", api.Column.translate_type("date")) }}
+    {{ return(adapter.dispatch('parse_date', 'rollcall')(column)) }}
 {%- endmacro %}
 
-{#- ISO 8601 timestamp in UTC; anything else is null. -#}
+{% macro default__parse_date(column) -%}
+    coalesce(
+        try_cast(left({{ clean_text(column) }}, 10) as date),
+        cast(try_strptime({{ clean_text(column) }}, '%m/%d/%Y') as date)
+    )
+{%- endmacro %}
+
+{#- An ISO 8601 timestamp (UTC), else a bare date in either form above at midnight; else null. -#}
 {% macro parse_timestamp(column) -%}
-    {{ dbt.safe_cast(clean_text(column), api.Column.translate_type("timestamp")) }}
+    {{ return(adapter.dispatch('parse_timestamp', 'rollcall')(column)) }}
+{%- endmacro %}
+
+{% macro default__parse_timestamp(column) -%}
+    coalesce(
+        try_cast({{ clean_text(column) }} as timestamp),
+        cast({{ default__parse_date(column) }} as timestamp)
+    )
 {%- endmacro %}
 
 {#- Decimal such as an absent value or day value. -#}
