@@ -112,3 +112,44 @@ def test_person_columns_are_tagged_as_pii(manifest):
     students = next(m for m in _models(manifest) if m["name"] == "dim_students")
     for column in ("given_name", "family_name", "email", "birth_date", "student_identifier"):
         assert students["columns"][column]["meta"].get("pii") == "direct", column
+
+
+# The staging macro that must type each field-table data type.
+CAST_FOR_TYPE = {
+    "id": {"clean_text"},
+    "id_ref": {"clean_text", "split_list"},
+    "string": {"clean_text", "split_list"},
+    "enum": {"clean_enum", "canonical_enum"},
+    "date": {"parse_date"},
+    "datetime": {"parse_timestamp"},
+    "boolean": {"parse_boolean"},
+    "decimal": {"parse_decimal"},
+    "year": {"parse_integer"},
+}
+
+
+def test_staging_casts_follow_the_field_table():
+    """Every landed field is staged exactly once, typed by the macro its data type calls for
+    (lists split), so the field table decides parsing, casting and the generated tests."""
+    import re
+
+    from loaders.oneroster.settings import file_specs
+
+    pattern = re.compile(r"\{\{\s*(\w+)\('\"?(\w+)\"?'")
+    for file_name, model in codegen.STAGING_MODELS.items():
+        spec = file_specs()[file_name.lower()]
+        sql = (codegen.STAGING_DIR / f"{model}.sql").read_text(encoding="utf-8")
+        renamed = sql.split("renamed as (", 1)[1]
+        casts: dict[str, set[str]] = {}
+        for line in renamed.splitlines():
+            match = pattern.search(line)
+            if match and " as " in line and "is_daily_record" not in line:
+                casts.setdefault(match.group(2), set()).add(match.group(1))
+        for field in spec.landed_fields:
+            if field.name in ("status", "dateLastModified"):
+                continue  # staged by the shared oneroster_record_columns macro
+            assert field.column in casts, f"{model} does not stage {file_name}.{field.name}"
+            expected = {"split_list"} if field.is_list else CAST_FOR_TYPE[field.data_type] - {"split_list"}
+            assert casts[field.column] <= expected, (
+                f"{model}: {field.name} ({field.data_type}) cast with {casts[field.column]}"
+            )
