@@ -66,6 +66,25 @@ def read_header(path: Path) -> list[str]:
     return next(csv.reader([text.rstrip("\r\n")]))
 
 
+def count_encoding_deviations(path: Path, result: FileResult) -> None:
+    """Record a byte-order mark and mixed line endings (both tolerated) as warnings."""
+    crlf = lone_lf = 0
+    previous = b""
+    with path.open("rb") as handle:
+        first = True
+        for chunk in iter(lambda: handle.read(1 << 22), b""):
+            if first and chunk.startswith(b"\xef\xbb\xbf"):
+                result.warn("byte_order_mark", "file starts with a UTF-8 byte-order mark")
+            first = False
+            joined = previous + chunk
+            crlf += joined.count(b"\r\n") - previous.count(b"\r\n")
+            lone_lf += chunk.count(b"\n")
+            previous = chunk[-1:]
+    lone_lf -= crlf
+    if crlf and lone_lf:
+        result.warn("mixed_line_endings", f"{crlf:,} CRLF and {lone_lf:,} LF line endings", crlf + lone_lf)
+
+
 def map_header(header: list[str], spec: FileSpec, result: FileResult, version: str = "1.1") -> HeaderMap:
     """Match header names to the field table; record each accepted deviation as a warning."""
     lookup = spec.lookup()
@@ -157,6 +176,7 @@ def read_oneroster_csv(
     to be inferred. Raises ``FileRefused``.
     """
     header = map_header(read_header(path), spec, result, version)
+    count_encoding_deviations(path, result)
     suffix = next(_unique)
     errors_table, scans_table = f"rollcall_reject_errors_{suffix}", f"rollcall_reject_scans_{suffix}"
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(header.width)) + "}"

@@ -154,14 +154,22 @@ def test_tolerates_bom_crlf_case_aliases_and_extra_columns(tmp_path, warehouse):
     files = {
         "ORGS.CSV": (
             "\ufeffsourceID,Status,dateLastModified,name,type,identifier,parentSourcedId,metadata.city\r\n"
-            "d1,,,Demo Unified,district,9900001,,Springfield\r\n"
+            "d1,,,Demo Unified,district,9900001,,Springfield\n"
         ).encode("utf-8"),
     }
     report = load_package(write_package(tmp_path / "drop", files), "demo-unified", warehouse)
     orgs = report.files[0]
     assert orgs.status == "loaded" and orgs.entity == "orgs"
     codes = sorted(w.code for w in orgs.warnings)
-    assert codes == ["extra_columns", "header_alias", "header_case", "mode_inferred", "no_manifest"]
+    assert codes == [
+        "byte_order_mark",
+        "extra_columns",
+        "header_alias",
+        "header_case",
+        "mixed_line_endings",
+        "mode_inferred",
+        "no_manifest",
+    ]
     assert orgs.mode == "bulk"
     rows = query(warehouse, "select sourced_id, name, _extras from raw_oneroster.orgs")
     assert rows == [("d1", "Demo Unified", '{"metadata.city":"Springfield"}')]
