@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import csv
 import itertools
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -66,8 +69,9 @@ def read_header(path: Path) -> list[str]:
     return next(csv.reader([text.rstrip("\r\n")]))
 
 
-def count_encoding_deviations(path: Path, result: FileResult) -> None:
-    """Record a byte-order mark and mixed line endings (both tolerated) as warnings."""
+def count_encoding_deviations(path: Path, result: FileResult) -> bool:
+    """Record a byte-order mark and mixed line endings (both tolerated) as warnings; True
+    when the file mixes CRLF and LF line endings."""
     crlf = lone_lf = 0
     previous = b""
     with path.open("rb") as handle:
@@ -83,6 +87,22 @@ def count_encoding_deviations(path: Path, result: FileResult) -> None:
     lone_lf -= crlf
     if crlf and lone_lf:
         result.warn("mixed_line_endings", f"{crlf:,} CRLF and {lone_lf:,} LF line endings", crlf + lone_lf)
+    return bool(crlf and lone_lf)
+
+
+@contextmanager
+def lf_only_copy(path: Path) -> Iterator[Path]:
+    """A temporary copy of ``path`` with CRLF turned into LF (DuckDB's reader wants one style)."""
+    with tempfile.TemporaryDirectory(prefix="rollcall-lf-") as folder:
+        target = Path(folder) / path.name
+        with path.open("rb") as source, target.open("wb") as sink:
+            carry = b""
+            for chunk in iter(lambda: source.read(1 << 22), b""):
+                data = carry + chunk
+                carry = data[-1:] if data.endswith(b"\r") else b""
+                sink.write((data[:-1] if carry else data).replace(b"\r\n", b"\n"))
+            sink.write(carry)
+        yield target
 
 
 def map_header(header: list[str], spec: FileSpec, result: FileResult, version: str = "1.1") -> HeaderMap:
@@ -176,7 +196,20 @@ def read_oneroster_csv(
     to be inferred. Raises ``FileRefused``.
     """
     header = map_header(read_header(path), spec, result, version)
-    count_encoding_deviations(path, result)
+    if count_encoding_deviations(path, result):
+        with lf_only_copy(path) as normalized:
+            return _parse(con, normalized, spec, header, lineage, result)
+    return _parse(con, path, spec, header, lineage, result)
+
+
+def _parse(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    spec: FileSpec,
+    header: HeaderMap,
+    lineage: Lineage,
+    result: FileResult,
+) -> pa.Table:
     suffix = next(_unique)
     errors_table, scans_table = f"rollcall_reject_errors_{suffix}", f"rollcall_reject_scans_{suffix}"
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(header.width)) + "}"
