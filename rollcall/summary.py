@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-MART_SCHEMAS = ("core", "attendance")
+MART_SCHEMAS = ("core", "attendance", "quality")
 
 CURRENT_TERM_SQL = """
 with terms as (

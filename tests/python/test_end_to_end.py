@@ -153,7 +153,7 @@ def test_marts_columns_are_all_documented(built):
     for schema, table, column in query(
         database,
         "select table_schema, table_name, column_name from information_schema.columns"
-        " where table_schema in ('staging', 'intermediate', 'core', 'attendance')",
+        " where table_schema in ('staging', 'intermediate', 'core', 'attendance', 'quality')",
     ):
         actual[(schema, table)].add(column)
     assert set(actual) == set(documented)

@@ -1,8 +1,11 @@
 -- The date attendance is complete to, per district: the var attendance_as_of_date when set,
--- else the district's latest attendance date. Membership days are counted up to this date.
+-- else the district's latest attendance date (records dated after the day they were loaded
+-- are future-dated and ignored). Membership days are counted up to this date.
 with attendance_records as (
     select * from {{ ref('stg_oneroster__attendance_records') }}
-    where not is_tombstoned
+    where
+        not is_tombstoned
+        and attendance_date <= cast(loaded_at as date)
 ),
 
 final as (

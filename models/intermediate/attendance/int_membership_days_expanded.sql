@@ -32,7 +32,8 @@ final as (
         enrollment_spans.student_id,
         enrollment_spans.school_id,
         school_days.calendar_date,
-        school_days.instructional_value
+        school_days.instructional_value,
+        school_days.is_inferred_calendar
     from enrollment_spans
     inner join school_days
         on

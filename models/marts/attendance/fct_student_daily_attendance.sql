@@ -18,6 +18,7 @@ final as (
         membership_days.school_id,
         membership_days.calendar_date as attendance_date,
         membership_days.instructional_value as membership_value,
+        membership_days.is_inferred_calendar,
         coalesce(attendance_days.attendance_source, 'no_record') as attendance_source,
         attendance_days.absence_code,
         coalesce(attendance_days.attendance_category, 'present') as attendance_category,
