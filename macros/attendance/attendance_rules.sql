@@ -8,9 +8,11 @@
     (inclusive: exactly 10% is chronic) and at least `chronic_absence_min_days` membership days.
     Compared as decimals, not floats, so exactly 10% never rounds below the line.
 -#}
-{% macro is_chronically_absent(absent_days, membership_days) -%}
+{#- `days_for_minimum` (default: membership_days) is checked against the minimum, so a
+    projection can use the year's projected membership while the rate uses days so far. -#}
+{% macro is_chronically_absent(absent_days, membership_days, days_for_minimum=none) -%}
     (
-        {{ membership_days }} >= {{ var('chronic_absence_min_days') }}
+        {{ days_for_minimum or membership_days }} >= {{ var('chronic_absence_min_days') }}
         and {{ absent_days }} >= cast({{ var('chronic_absence_threshold') }} as decimal(9, 4)) * {{ membership_days }}
     )
 {%- endmacro %}
@@ -37,4 +39,19 @@
     {%- else -%}
         {{ exceptions.raise_compiler_error("period_rollup_rule must be half_or_more or fraction, got " ~ rule) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    Attendance risk tier of an absence rate (bounds from the attendance_tier_bounds var, lower
+    bounds inclusive): satisfactory, at_risk, moderate, severe.
+-#}
+{% macro attendance_risk_tier(absent_days, membership_days) -%}
+    {%- set bounds = var('attendance_tier_bounds') -%}
+    case
+        when {{ membership_days }} is null or {{ membership_days }} <= 0 then null
+        when {{ absent_days }} >= cast({{ bounds[2] }} as decimal(9, 4)) * {{ membership_days }} then 'severe'
+        when {{ absent_days }} >= cast({{ bounds[1] }} as decimal(9, 4)) * {{ membership_days }} then 'moderate'
+        when {{ absent_days }} >= cast({{ bounds[0] }} as decimal(9, 4)) * {{ membership_days }} then 'at_risk'
+        else 'satisfactory'
+    end
 {%- endmacro %}
