@@ -39,8 +39,8 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def expected_school_year_rates(package: Path) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
-    """Membership and absent days per (student, school) over the whole year, from the raw CSVs."""
+def expected_rates(package: Path) -> dict[tuple[str, str, str], tuple[Decimal, Decimal]]:
+    """Membership and absent days per (student, school, academic session), from the raw CSVs."""
     day_value = {
         (row["schoolSourcedId"], date.fromisoformat(row["date"])): Decimal(row["instructionalValue"])
         for row in _rows(package / "calendar.csv")
@@ -60,38 +60,44 @@ def expected_school_year_rates(package: Path) -> dict[tuple[str, str], tuple[Dec
             spans[(row["userSourcedId"], row["schoolSourcedId"])].append(
                 (date.fromisoformat(row["beginDate"]), date.fromisoformat(row["endDate"]))
             )
+    sessions = [
+        (row["sourcedId"], date.fromisoformat(row["startDate"]), date.fromisoformat(row["endDate"]))
+        for row in _rows(package / "academicSessions.csv")
+    ]
     expected = {}
     for (student, school), ranges in spans.items():
-        days = {
+        member_days = {
             day
             for (cal_school, day) in day_value
             if cal_school == school and day <= as_of and any(begin <= day < end for begin, end in ranges)
         }
-        if not days:
-            continue
-        membership = sum(day_value[(school, day)] for day in days)
-        absent = sum(
-            day_value[(school, day)] * absent_value[daily_code[(student, school, day)]]
-            for day in days
-            if (student, school, day) in daily_code
-        )
-        expected[(student, school)] = (membership, absent)
+        for session, start, end in sessions:
+            days = {day for day in member_days if start <= day < end}
+            if not days:
+                continue
+            membership = sum(day_value[(school, day)] for day in days)
+            absent = sum(
+                day_value[(school, day)] * absent_value[daily_code[(student, school, day)]]
+                for day in days
+                if (student, school, day) in daily_code
+            )
+            expected[(student, school, session)] = (membership, absent)
     return expected
 
 
-def test_school_year_rates_match_an_independent_computation(built):
+def test_rates_match_an_independent_computation_for_every_session(built):
+    """Every student x school x session (year, semesters, terms): exact membership and absent days."""
     package, database = built
-    expected = expected_school_year_rates(package)
+    expected = expected_rates(package)
     actual = {
-        (student, school): (Decimal(str(membership)), Decimal(str(absent)), chronic)
-        for student, school, membership, absent, chronic in query(
+        (student, school, session): (Decimal(str(membership)), Decimal(str(absent)), chronic)
+        for student, school, session, membership, absent, chronic in query(
             database,
-            "select student_id, school_id, membership_days, absent_days, is_chronically_absent"
-            " from attendance.fct_student_absence_rates"
-            " where district_id = 'demo-unified' and session_type = 'schoolYear'",
+            "select student_id, school_id, academic_session_id, membership_days, absent_days, is_chronically_absent"
+            " from attendance.fct_student_absence_rates where district_id = 'demo-unified'",
         )
     }
-    assert len(expected) >= STUDENTS  # transfers add a second school for some students
+    assert len({key[:2] for key in expected}) >= STUDENTS  # transfers add a second school for some students
     assert set(actual) == set(expected)
     for key, (membership, absent) in expected.items():
         assert actual[key][:2] == (membership, absent), key
