@@ -69,6 +69,14 @@ primary_school as (
             and user_roles.org_id = schools.org_id
 ),
 
+student_enrollments as (
+    select distinct
+        district_id,
+        user_id
+    from {{ ref('int_enrollments_dated') }}
+    where enrollment_role = 'student'
+),
+
 agent_counts as (
     select
         district_id,
@@ -107,7 +115,8 @@ final as (
         demographics.is_white,
         demographics.is_two_or_more_races,
         demographics.is_hispanic_or_latino,
-        demographics.user_id is not null as has_demographics
+        demographics.user_id is not null as has_demographics,
+        student_enrollments.user_id is not null as has_student_enrollment
     from users
     left join first_grade
         on
@@ -126,6 +135,10 @@ final as (
         on
             users.district_id = demographics.district_id
             and users.user_id = demographics.user_id
+    left join student_enrollments
+        on
+            users.district_id = student_enrollments.district_id
+            and users.user_id = student_enrollments.user_id
 )
 
 select * from final
