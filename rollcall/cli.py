@@ -77,6 +77,25 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return run_dbt(["build", *args.extra])
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from rollcall.check import CheckUsageError, check_package
+
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        print(f"rollcall check: cannot write {args.json}: its folder does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        report = check_package(
+            args.path, args.district, progress=lambda message: print(f"rollcall check: {message}", file=sys.stderr)
+        )
+    except CheckUsageError as exc:
+        print(f"rollcall check: refused: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(report.render())
+    if args.json:
+        report.write_json(args.json)
+    return report.exit_code
+
+
 def _cmd_summary(args: argparse.Namespace) -> int:
     from rollcall.summary import print_summary
 
@@ -115,6 +134,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="run dbt build on the warehouse (extra args go to dbt)")
     build.set_defaults(func=_cmd_build)
+
+    check = commands.add_parser(
+        "check",
+        help="check an export before sending it: load it into a throwaway warehouse and run the data tests",
+        description=(
+            "Load a folder, .zip or .csv of OneRoster(+) files into a new temporary DuckDB file (never the "
+            "warehouse), run the staging data tests on it, and report per file what loaded and what failed, in "
+            "plain words. Exit 0 when no file was refused and no error-level check failed, 1 otherwise, 2 when "
+            "the export cannot be opened."
+        ),
+    )
+    check.add_argument("path", help="folder, .zip or .csv to check")
+    check.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
+    check.add_argument(
+        "--district",
+        default="demo-unified",
+        help="district id from seeds/districts.csv (default demo-unified); it only labels the rows in the "
+        "temporary warehouse and does not change the checks",
+    )
+    check.set_defaults(func=_cmd_check)
 
     summary = commands.add_parser("summary", help="print rows per mart and current-term absence by school")
     summary.add_argument("--database")

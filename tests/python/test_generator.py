@@ -130,10 +130,12 @@ def test_row_counts_scale_with_flags(tmp_path):
 
 
 def test_headers_follow_the_field_table(small):
+    """The sample is a OneRoster 1.1 package: the field table's 1.1 columns, in order."""
     table: dict[str, list[tuple[int, str]]] = defaultdict(list)
     with FIELD_TABLE.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            table[row["file_name"]].append((int(row["field_order"]), row["field_name"]))
+            if "1.1" in row["versions"].split("|"):
+                table[row["file_name"]].append((int(row["field_order"]), row["field_name"]))
     for stem in WRITTEN_FILES:
         expected = [name for _, name in sorted(table[stem]) if not (stem == "users" and name == "password")]
         raw = (small.folder / f"{stem}.csv").read_bytes()

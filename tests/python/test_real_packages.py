@@ -101,7 +101,15 @@ def test_models_build_over_all_packages(loaded):
         "assert_school_year_matches_session_dates",
     ]
     result = run_dbt(
-        "build", "--select", "resource_type:seed", "staging", "intermediate.roster", *conformance, database=database
+        "build",
+        "--select",
+        "resource_type:seed",
+        "staging",
+        "intermediate.roster",
+        *conformance,
+        "--indirect-selection",
+        "cautious",
+        database=database,
     )
     assert result.returncode == 0, result.stdout[-4000:]
     # 1.2 users get their roles and orgs from roles.csv
