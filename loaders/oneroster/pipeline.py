@@ -188,6 +188,8 @@ def _tombstone_events(
     incoming = table.select(["sourced_id"])  # noqa: F841 - scanned by DuckDB below
     active_sql = ACTIVE_RECORDS_SQL.format(schema=RAW_SCHEMA, table=spec.table, tombstone=BULK_TOMBSTONE)
     active = con.execute(f"select count(*) from ({active_sql})", {"district_id": lineage.district_id}).fetchone()[0]
+    if not active:  # the first bulk file of the entity for this district
+        return None
     missing = [
         row[0]
         for row in con.execute(
