@@ -55,3 +55,8 @@
         else 'satisfactory'
     end
 {%- endmacro %}
+
+{#- A published number: null (suppressed) when the cell has fewer than publication_min_cell_size students. -#}
+{% macro publishable(expression, student_count='student_count') -%}
+    case when {{ student_count }} >= {{ var('publication_min_cell_size') }} then {{ expression }} end
+{%- endmacro %}

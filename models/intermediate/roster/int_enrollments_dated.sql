@@ -42,7 +42,9 @@ final as (
         coalesce(enrollments.begin_date, class_term_bounds.terms_start_date) as effective_begin_date,
         coalesce(enrollments.end_date, class_term_bounds.terms_end_date) as effective_end_date,
         enrollments.begin_date is null as is_begin_date_inferred,
-        enrollments.end_date is null as is_end_date_inferred
+        enrollments.end_date is null as is_end_date_inferred,
+        class_term_bounds.terms_start_date as class_terms_start_date,
+        class_term_bounds.terms_end_date as class_terms_end_date
     from enrollments
     left join class_term_bounds
         on

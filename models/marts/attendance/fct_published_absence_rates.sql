@@ -104,19 +104,11 @@ final as (
         reporting_group_type,
         reporting_group_value,
         student_count < {{ var('publication_min_cell_size') }} as is_suppressed,
-        case when student_count >= {{ var('publication_min_cell_size') }} then student_count end as student_count,
-        case when student_count >= {{ var('publication_min_cell_size') }} then eligible_student_count end
-            as eligible_student_count,
-        case when student_count >= {{ var('publication_min_cell_size') }} then chronically_absent_count end
-            as chronically_absent_count,
-        case
-            when student_count >= {{ var('publication_min_cell_size') }}
-                then {{ absence_rate('absent_days', 'membership_days') }}
-        end as absence_rate,
-        case
-            when student_count >= {{ var('publication_min_cell_size') }}
-                then {{ absence_rate('chronically_absent_count', 'eligible_student_count') }}
-        end as chronic_absence_rate
+        {{ publishable('student_count') }} as student_count,
+        {{ publishable('eligible_student_count') }} as eligible_student_count,
+        {{ publishable('chronically_absent_count') }} as chronically_absent_count,
+        {{ publishable(absence_rate('absent_days', 'membership_days')) }} as absence_rate,
+        {{ publishable(absence_rate('chronically_absent_count', 'eligible_student_count')) }} as chronic_absence_rate
     from cells
 )
 
