@@ -128,6 +128,7 @@ FILE_NAME_ALIASES = {
     "calendars": "calendar",
     "absencecode": "absencecodes",
     "attendances": "attendance",
+    "studentattendance": "attendance",  # SIS daily attendance exports (see docs/oneroster-plus.md)
     "academicsession": "academicsessions",
 }
 

@@ -69,7 +69,7 @@ classified as (
             when ranked.version_rank > 1 then 'duplicate'
             when known_codes.absence_code is null then 'unknown_code'
             when school_days.calendar_date is null then 'non_instructional_day'
-            when enrollments.student_id is null then 'no_enrollment'
+            when membership_days.calendar_date is null and enrollments.student_id is null then 'no_enrollment'
             when membership_days.calendar_date is null then 'outside_membership'
         end as exception_reason
     from ranked
