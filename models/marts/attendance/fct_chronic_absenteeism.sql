@@ -2,6 +2,20 @@
 -- one row per rule set, student, academic session and — for school-scope rule sets — school.
 -- District-scope rule sets follow the student across schools (school_id is null). Each row
 -- says which rule set produced it; thresholds are inclusive and compared in exact decimals.
+{%- set student_keys = [
+    'rule_set_id',
+    'scope',
+    'threshold',
+    'min_membership_days',
+    'district_id',
+    'student_id',
+    'school_id',
+    'academic_session_id',
+    'session_type',
+    'school_year',
+    'is_current',
+] %}
+
 with daily_attendance as (
     select * from {{ ref('fct_student_daily_attendance') }}
 ),
@@ -60,32 +74,11 @@ counted as (
 
 per_student as (
     select
-        rule_set_id,
-        scope,
-        threshold,
-        min_membership_days,
-        district_id,
-        student_id,
-        school_id,
-        academic_session_id,
-        session_type,
-        school_year,
-        is_current,
+        {{ student_keys | join(',\n        ') }},
         sum(membership_value) as membership_days,
         sum(counted_absent_value) as absent_days
     from counted
-    group by
-        rule_set_id,
-        scope,
-        threshold,
-        min_membership_days,
-        district_id,
-        student_id,
-        school_id,
-        academic_session_id,
-        session_type,
-        school_year,
-        is_current
+    group by {{ student_keys | join(', ') }}
 ),
 
 final as (

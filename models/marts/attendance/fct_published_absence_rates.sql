@@ -2,6 +2,18 @@
 -- session and reporting group (all students, grade, sex, race/ethnicity) — per school for
 -- school-scope rule sets, per district for district-scope ones. A cell with fewer students
 -- than the publication_min_cell_size var is kept but suppressed: its numbers are null.
+{%- set cell_keys = [
+    'rule_set_id',
+    'rule_set_scope',
+    'district_id',
+    'school_id',
+    'academic_session_id',
+    'session_type',
+    'school_year',
+    'reporting_group_type',
+    'reporting_group_value',
+] %}
+
 with chronic as (
     select * from {{ ref('fct_chronic_absenteeism') }}
 ),
@@ -65,44 +77,19 @@ grouped as (
 
 cells as (
     select
-        rule_set_id,
-        rule_set_scope,
-        district_id,
-        school_id,
-        academic_session_id,
-        session_type,
-        school_year,
-        reporting_group_type,
-        reporting_group_value,
+        {{ cell_keys | join(',\n        ') }},
         count(*) as student_count,
         sum(case when meets_minimum_days then 1 else 0 end) as eligible_student_count,
         sum(case when is_chronically_absent then 1 else 0 end) as chronically_absent_count,
         sum(membership_days) as membership_days,
         sum(absent_days) as absent_days
     from grouped
-    group by
-        rule_set_id,
-        rule_set_scope,
-        district_id,
-        school_id,
-        academic_session_id,
-        session_type,
-        school_year,
-        reporting_group_type,
-        reporting_group_value
+    group by {{ cell_keys | join(', ') }}
 ),
 
 final as (
     select
-        rule_set_id,
-        rule_set_scope,
-        district_id,
-        school_id,
-        academic_session_id,
-        session_type,
-        school_year,
-        reporting_group_type,
-        reporting_group_value,
+        {{ cell_keys | join(',\n        ') }},
         student_count < {{ var('publication_min_cell_size') }} as is_suppressed,
         {{ publishable('student_count') }} as student_count,
         {{ publishable('eligible_student_count') }} as eligible_student_count,
