@@ -255,8 +255,12 @@ def load_package(
     max_tombstone_share: float = DEFAULT_MAX_TOMBSTONE_SHARE,
     force: bool = False,
     registry: Path = REGISTRY_PATH,
+    source_label: str | None = None,
 ) -> LoadReport:
     """Load a folder/zip/CSV drop for ``district_id`` into the DuckDB file ``database``.
+
+    ``source_label`` is what ``audit.load_log.source_path`` records (default: ``location``); pull
+    sources that materialise a package in a temporary folder pass the URL they pulled from.
 
     Raises ``UnknownDistrictError`` or ``PackageError`` before anything is written when the
     district is not in ``registry`` or the drop cannot be opened.
@@ -273,7 +277,7 @@ def load_package(
     with open_package(location) as files, duckdb.connect(str(database)) as con:
         audit = AuditLog(con)
         ensure_raw_tables(con)
-        audit.start_load(load_id, district_id, str(location), started_at)
+        audit.start_load(load_id, district_id, source_label or str(location), started_at)
         manifest = read_manifest(files)
         version = oneroster_version(manifest, files)
         report = LoadReport(load_id, district_id, "running", version)
