@@ -21,6 +21,7 @@ class District:
     official_name: str
     aliases: tuple[str, ...]
     time_zone: str
+    account_ids: tuple[str, ...] = ()  # other systems' ids for the district (e.g. a vendor account id)
 
 
 def load_registry(path: Path = REGISTRY_PATH) -> dict[str, District]:
@@ -33,6 +34,7 @@ def load_registry(path: Path = REGISTRY_PATH) -> dict[str, District]:
                 official_name=row["official_name"],
                 aliases=tuple(a for a in row["aliases"].split("|") if a),
                 time_zone=row["time_zone"],
+                account_ids=tuple(a.strip() for a in (row.get("account_ids") or "").split("|") if a.strip()),
             )
             for row in csv.DictReader(handle)
         }

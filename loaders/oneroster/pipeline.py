@@ -23,11 +23,23 @@ import numpy as np
 import pyarrow as pa
 
 from loaders.audit import AuditLog, FileResult, utc_now
+from loaders.district_gate import Evidence, distinct_values, judge_drop, record_decisions
+from loaders.mapped.formats import FormatCatalog, HeaderMatch, detect_format, load_catalog
+from loaders.mapped.pipeline import (
+    MappedLanding,
+    ensure_mapped_raw_tables,
+    known_schools,
+    prepare_mapped_file,
+    run_dlt_mapped,
+    verify_mapped,
+)
 from loaders.oneroster.csv_reader import (
     PRIMARY_KEY,
     FileRefused,
     Lineage,
+    map_header,
     raw_table_ddl,
+    read_header,
     read_oneroster_csv,
     with_lineage,
 )
@@ -41,7 +53,7 @@ from loaders.oneroster.settings import (
     spec_for_file_name,
 )
 from loaders.package import PackageFile, open_package
-from loaders.registry import REGISTRY_PATH, get_district
+from loaders.registry import REGISTRY_PATH, get_district, load_registry
 
 RAW_SCHEMA = "raw_oneroster"
 PIPELINE_NAME = "rollcall_oneroster"
@@ -246,6 +258,17 @@ def _already_landed(con: duckdb.DuckDBPyConnection, district_id: str, entity: st
     return row[0] if row else None
 
 
+@dataclass
+class _Planned:
+    """A file of the drop with what it was recognised as (OneRoster spec or mapped format)."""
+
+    package_file: PackageFile
+    result: FileResult
+    spec: FileSpec | None = None
+    match: HeaderMatch | None = None
+    header: list[str] | None = None
+
+
 def load_package(
     location: str | Path,
     district_id: str,
@@ -256,16 +279,24 @@ def load_package(
     force: bool = False,
     registry: Path = REGISTRY_PATH,
     source_label: str | None = None,
+    mapping: Path | None = None,
 ) -> LoadReport:
     """Load a folder/zip/CSV drop for ``district_id`` into the DuckDB file ``database``.
+
+    OneRoster(+) files are recognised by name; any other CSV by its header against the layouts
+    in ``config/formats`` (plus the district's ``mapping`` override file). Every file passes the
+    district gate (``loaders.district_gate``) before anything of it lands.
 
     ``source_label`` is what ``audit.load_log.source_path`` records (default: ``location``); pull
     sources that materialise a package in a temporary folder pass the URL they pulled from.
 
-    Raises ``UnknownDistrictError`` or ``PackageError`` before anything is written when the
-    district is not in ``registry`` or the drop cannot be opened.
+    Raises ``UnknownDistrictError``, ``PackageError`` or ``FormatConfigError`` before anything is
+    written when the district is not in ``registry``, the drop cannot be opened or the mapping
+    file is malformed.
     """
-    get_district(district_id, registry)  # refuse unknown districts before touching the warehouse
+    target = get_district(district_id, registry)  # refuse unknown districts before touching the warehouse
+    districts = load_registry(registry)
+    catalog = load_catalog(mapping)
     for key, value in DLT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     database = Path(database)
@@ -277,21 +308,36 @@ def load_package(
     with open_package(location) as files, duckdb.connect(str(database)) as con:
         audit = AuditLog(con)
         ensure_raw_tables(con)
+        ensure_mapped_raw_tables(con, catalog)
         audit.start_load(load_id, district_id, source_label or str(location), started_at)
         manifest = read_manifest(files)
         version = oneroster_version(manifest, files)
         report = LoadReport(load_id, district_id, "running", version)
+
+        planned = _plan_files(files, catalog, report, version)
+        for plan in planned:
+            if plan.result.status == "refused":
+                audit.record_file(load_id, district_id, plan.result)
+        candidates = [plan for plan in planned if plan.result.status != "refused"]
+        decisions = judge_drop(
+            con, {plan.package_file.name: _evidence(con, plan) for plan in candidates}, target, districts
+        )
+        record_decisions(con, load_id, district_id, decisions)
+        for plan in candidates:
+            decision = decisions[plan.package_file.name]
+            if not decision.accepted:
+                plan.result.refuse(f"district gate: {decision.reason}")
+                audit.record_file(load_id, district_id, plan.result)
+        accepted = [plan for plan in candidates if decisions[plan.package_file.name].accepted]
+
         seen_entities: dict[str, str] = {}
         landings: list[_Landing] = []
-
-        for package_file in files:
-            result = FileResult(package_file.name, package_file.sha256, package_file.path.stat().st_size)
-            report.files.append(result)
+        for plan in (p for p in accepted if p.spec is not None):
             try:
                 landing = _prepare_file(
                     con,
-                    package_file,
-                    result,
+                    plan.package_file,
+                    plan.result,
                     manifest,
                     version,
                     seen_entities,
@@ -302,22 +348,53 @@ def load_package(
                     force,
                 )
             except FileRefused as exc:
-                result.refuse(str(exc))
+                plan.result.refuse(str(exc))
                 landing = None
             if landing is not None:
                 landings.append(landing)
-            audit.record_file(load_id, district_id, result)
+            audit.record_file(load_id, district_id, plan.result)
+
+        mapped: list[MappedLanding] = []
+        # formats that point at schools go last: this drop's student and staff files define them
+        mapped_plans = sorted(
+            (p for p in accepted if p.match is not None),
+            key=lambda p: any(c.references for c in p.match.format.columns),
+        )
+        for plan in mapped_plans:
+            try:
+                needs_schools = any(c.references == "school" for c in plan.match.format.columns)
+                schools = known_schools(con, district_id, catalog, mapped) if needs_schools else None
+                landing = prepare_mapped_file(
+                    con,
+                    plan.package_file,
+                    plan.header,
+                    plan.match,
+                    plan.result,
+                    district_id,
+                    load_id,
+                    started_at,
+                    schools,
+                    _already_landed,
+                )
+            except FileRefused as exc:
+                plan.result.refuse(str(exc))
+                landing = None
+            if landing is not None:
+                mapped.append(landing)
+            audit.record_file(load_id, district_id, plan.result)
 
         dlt_load_id = None
         try:
             if landings:
                 dlt_load_id = _run_dlt(con, landings, pipelines_dir)
+            if mapped:
+                dlt_load_id = dlt_load_id or next(iter(run_dlt_mapped(con, mapped, pipelines_dir)), None)
         except Exception as exc:  # dlt failures are reported per file, never swallowed
             message = f"landing failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"
-            for landing in landings:
-                landing.result.status, landing.result.error_text = "failed", message
-                landing.result.finished_at = utc_now()
-                audit.record_file(load_id, district_id, landing.result)
+            for result in [landing.result for landing in landings] + [landing.result for landing in mapped]:
+                result.status, result.error_text = "failed", message
+                result.finished_at = utc_now()
+                audit.record_file(load_id, district_id, result)
             report.status, report.error_text = "failed", message
             audit.finish_load(load_id, "failed", report.files, dlt_load_id, message, version)
             return report
@@ -325,11 +402,94 @@ def load_package(
         for landing in landings:
             _verify_landed(con, landing, load_id)
             audit.record_file(load_id, district_id, landing.result)
+        for landing in mapped:
+            verify_mapped(con, landing, load_id)
+            audit.record_file(load_id, district_id, landing.result)
 
         problems = any(f.status in ("refused", "failed") or f.rows_quarantined for f in report.files)
         report.status = "partial" if problems else "succeeded"
         audit.finish_load(load_id, report.status, report.files, dlt_load_id, oneroster_version=version)
         return report
+
+
+def _plan_files(
+    files: list[PackageFile], catalog: FormatCatalog, report: LoadReport, version: str
+) -> list[_Planned]:
+    """Recognise every file: a OneRoster(+) name, else a mapped layout by its header. A file with
+    a OneRoster name whose header is not OneRoster's but fits a mapped layout (an SIS export
+    called ``enrollments.csv``) is read as that layout."""
+    planned = []
+    for package_file in files:
+        result = FileResult(package_file.name, package_file.sha256, package_file.path.stat().st_size)
+        report.files.append(result)
+        plan = _Planned(package_file, result)
+        planned.append(plan)
+        plan.spec = spec_for_file_name(package_file.name)
+        if plan.spec is not None and not _mapped_instead(plan, catalog, version):
+            continue
+        plan.spec = None
+        if not package_file.name.lower().endswith((".csv", ".txt")):
+            result.refuse(
+                "not a OneRoster file name, and not a CSV file (see docs/oneroster-plus.md, docs/sis-formats.md)"
+            )
+            continue
+        try:
+            plan.header = read_header(package_file.path)
+        except FileRefused as exc:
+            result.refuse(str(exc))
+            continue
+        plan.match, why = detect_format(catalog, package_file.name, plan.header)
+        if plan.match is None:
+            result.refuse(f"not a OneRoster file name, and {why}")
+        else:
+            result.entity = plan.match.format.name
+            result.raw_table = plan.match.format.qualified_table
+    return planned
+
+
+def _mapped_instead(plan: _Planned, catalog: FormatCatalog, version: str) -> bool:
+    """True when a OneRoster-named file lacks OneRoster's required columns but fits a mapped layout."""
+    try:
+        header = read_header(plan.package_file.path)
+        map_header(header, plan.spec, FileResult(plan.package_file.name, "", 0), version)
+    except FileRefused:
+        match, _ = detect_format(catalog, plan.package_file.name, header if "header" in locals() else [])
+        return match is not None
+    return False
+
+
+def _evidence(con: duckdb.DuckDBPyConnection, plan: _Planned) -> Evidence:
+    """District ids and names the file carries (OneRoster district orgs; a layout's district columns)."""
+    evidence = Evidence()
+    if plan.spec is not None:
+        if plan.spec.name != "orgs":
+            return evidence
+        try:
+            with plan.package_file.path.open(newline="", encoding="utf-8-sig") as handle:
+                for row in csv.DictReader(handle):
+                    lowered = {
+                        (k or "").strip().lower(): (v or "").strip() for k, v in row.items() if isinstance(v, str)
+                    }
+                    if lowered.get("type", "").lower() != "district":
+                        continue
+                    if lowered.get("identifier"):
+                        evidence.ids.add(lowered["identifier"])
+                    if lowered.get("sourcedid"):
+                        evidence.soft_ids.add(lowered["sourcedid"])
+                    if lowered.get("name"):
+                        evidence.names.add(lowered["name"])
+        except (UnicodeDecodeError, csv.Error):
+            pass  # the parser refuses such a file with its own reason
+        return evidence
+    fmt, match = plan.match.format, plan.match
+    id_positions = [match.columns[c] for c in fmt.district_id_columns if c in match.columns]
+    name_positions = [match.columns[c] for c in fmt.district_name_columns if c in match.columns]
+    width = len(plan.header or [])
+    for values in distinct_values(con, plan.package_file.path, id_positions, width):
+        evidence.ids.update(values)
+    for values in distinct_values(con, plan.package_file.path, name_positions, width):
+        evidence.names.update(values)
+    return evidence
 
 
 def _prepare_file(
@@ -347,8 +507,7 @@ def _prepare_file(
 ) -> _Landing | None:
     """Decide what happens to one file; returns what to land, or None (skipped). Raises FileRefused."""
     spec = spec_for_file_name(package_file.name)
-    if spec is None:
-        raise FileRefused("not a OneRoster or OneRoster+ file name (see docs/oneroster-plus.md)")
+    assert spec is not None  # recognised in _plan_files
     result.entity, result.raw_table = spec.name, spec.table
     if spec.name in seen_entities:
         raise FileRefused(f"a second {spec.name} file in one drop (first: {seen_entities[spec.name]})")

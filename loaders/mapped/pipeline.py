@@ -1,0 +1,165 @@
+"""Land mapped CSV exports (``config/formats``) into ``raw_<source>.<table>`` with dlt.
+
+Called by ``loaders.oneroster.pipeline.load_package`` for every file of a drop that is not a
+OneRoster file, so one drop may mix OneRoster files, SIS exports and vendor files, and every
+file goes through the same audit spine (file_log, quarantined_rows, fingerprints).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import dlt
+import duckdb
+import pyarrow as pa
+
+from loaders.audit import FileResult, utc_now
+from loaders.mapped.formats import FormatCatalog, HeaderMatch
+from loaders.mapped.reader import (
+    MAPPED_LINEAGE_COLUMNS,
+    PRIMARY_KEY,
+    MappedLineage,
+    raw_table_ddl,
+    read_mapped_csv,
+)
+from loaders.package import PackageFile
+
+# Formats of a snapshot land as "bulk" files (the latest file is the current state), event
+# formats as "delta" files (every file adds rows) - the same words the audit tables use for OneRoster.
+MODE_OF_KIND = {"snapshot": "bulk", "events": "delta"}
+
+
+@dataclass
+class MappedLanding:
+    result: FileResult
+    match: HeaderMatch
+    table: pa.Table
+
+
+def ensure_mapped_raw_tables(con: duckdb.DuckDBPyConnection, catalog: FormatCatalog) -> None:
+    """Create every raw table of every format (empty), and add columns a newer config defines."""
+    for formats in catalog.raw_tables().values():
+        con.execute(f"create schema if not exists {formats[0].schema}")
+        con.execute(raw_table_ddl(formats[0]))
+        for fmt in formats:
+            for column in fmt.landed_columns():
+                column_type = "boolean" if column.endswith("_is_valid") else "varchar"
+                con.execute(f'alter table {fmt.qualified_table} add column if not exists "{column}" {column_type}')
+
+
+def known_schools(
+    con: duckdb.DuckDBPyConnection, district_id: str, catalog: FormatCatalog, pending: list[MappedLanding]
+) -> set[str]:
+    """School ids the district has: its OneRoster orgs, and the school column of every format
+    that defines schools (students, staff) - landed before or in this drop."""
+    schools: set[str] = set()
+    orgs = con.execute(
+        """select distinct trim(value) from (
+               select sourced_id as value from raw_oneroster.orgs
+               where _district_id = ? and type is distinct from 'district'
+               union all
+               select identifier from raw_oneroster.orgs
+               where _district_id = ? and type is distinct from 'district'
+           ) where nullif(trim(value), '') is not null""",
+        [district_id, district_id],
+    ).fetchall()
+    schools.update(row[0] for row in orgs)
+    defining = [
+        fmt
+        for fmt in catalog.formats.values()
+        if any(c.name == "school_id" and c.references is None for c in fmt.columns)
+    ]
+    for table in sorted({fmt.qualified_table for fmt in defining}):
+        rows = con.execute(
+            f"select distinct school_id from {table} where _district_id = ? and school_id is not null", [district_id]
+        ).fetchall()
+        schools.update(row[0] for row in rows)
+    for landing in pending:
+        if landing.match.format in defining:
+            schools.update(v for v in landing.table.column("school_id").to_pylist() if v)
+    return schools
+
+
+def prepare_mapped_file(
+    con: duckdb.DuckDBPyConnection,
+    package_file: PackageFile,
+    header: list[str],
+    match: HeaderMatch,
+    result: FileResult,
+    district_id: str,
+    load_id: str,
+    started_at,
+    schools: set[str] | None,
+    already_landed,
+) -> MappedLanding | None:
+    """Parse one mapped file; None when an identical file already landed (skipped)."""
+    fmt = match.format
+    result.entity, result.raw_table, result.mode = fmt.name, fmt.qualified_table, MODE_OF_KIND[fmt.kind]
+    previous = already_landed(con, district_id, fmt.name, package_file.sha256)
+    if previous:
+        result.status, result.finished_at = "skipped", utc_now()
+        result.error_text = f"identical file already loaded by load {previous}"
+        return None
+    lineage = MappedLineage(district_id, package_file.name, package_file.sha256, fmt.name, load_id, started_at)
+    table = read_mapped_csv(con, package_file.path, header, match, lineage, result, schools)
+    con.execute(  # leftovers of an earlier attempt at this file that failed mid-way
+        f"delete from {fmt.qualified_table} where _district_id = ? and _file_sha256 = ?",
+        [district_id, package_file.sha256],
+    )
+    return MappedLanding(result, match, table)
+
+
+def run_dlt_mapped(con: duckdb.DuckDBPyConnection, landings: list[MappedLanding], pipelines_dir: Path) -> list[str]:
+    """One dlt run per raw schema; returns dlt's load ids."""
+    by_schema: dict[str, dict[str, list[pa.Table]]] = {}
+    for landing in landings:
+        fmt = landing.match.format
+        by_schema.setdefault(fmt.source, {}).setdefault(fmt.table, []).append(landing.table)
+    load_ids = []
+    for source, tables in sorted(by_schema.items()):
+        resources = []
+        for name, pieces in tables.items():
+            columns = list(dict.fromkeys(c for piece in pieces for c in piece.column_names))
+            aligned = [_align(piece, columns) for piece in pieces]
+            resources.append(
+                dlt.resource(
+                    iter(aligned), name=name, table_name=name, write_disposition="append", primary_key=PRIMARY_KEY
+                )
+            )
+        pipeline = dlt.pipeline(
+            pipeline_name=f"rollcall_{source}",
+            pipelines_dir=str(pipelines_dir),
+            destination=dlt.destinations.duckdb(con),
+            dataset_name=f"raw_{source}",
+        )
+        info = pipeline.run(resources)
+        info.raise_on_failed_jobs()
+        load_ids += list(info.loads_ids)
+    return load_ids
+
+
+def _align(table: pa.Table, columns: list[str]) -> pa.Table:
+    """Same columns in the same order for every piece of one raw table (missing ones null)."""
+    for name in columns:
+        if name not in table.column_names:
+            table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
+    data = [c for c in columns if c not in MAPPED_LINEAGE_COLUMNS]
+    return table.select([*data, *MAPPED_LINEAGE_COLUMNS])
+
+
+def verify_mapped(con: duckdb.DuckDBPyConnection, landing: MappedLanding, load_id: str) -> None:
+    """Count the file's rows back; rows read must equal landed + quarantined."""
+    result = landing.result
+    landed = con.execute(
+        f"select count(*) from {landing.match.format.qualified_table} where _load_id = ? and _file_sha256 = ?",
+        [load_id, result.file_sha256],
+    ).fetchone()[0]
+    result.rows_landed, result.finished_at = landed, utc_now()
+    if result.rows_read == landed + result.rows_quarantined:
+        result.status = "loaded"
+    else:
+        result.status = "failed"
+        result.error_text = (
+            f"row accounting mismatch: read {result.rows_read}, landed {landed}, quarantined {result.rows_quarantined}"
+        )
