@@ -1,0 +1,16 @@
+{#- JSON lists the loader folds repeated columns into ("Guardian N ...", "Period N"). -#}
+{% macro unnest_json_list(column) -%}
+    {{ return(adapter.dispatch('unnest_json_list', 'rollcall')(column)) }}
+{%- endmacro %}
+
+{% macro default__unnest_json_list(column) -%}
+    unnest(from_json({{ column }}, '["json"]'))
+{%- endmacro %}
+
+{% macro json_text(item, key) -%}
+    {{ return(adapter.dispatch('json_text', 'rollcall')(item, key)) }}
+{%- endmacro %}
+
+{% macro default__json_text(item, key) -%}
+    nullif(trim(json_extract_string({{ item }}, '$.{{ key }}')), '')
+{%- endmacro %}

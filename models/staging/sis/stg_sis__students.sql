@@ -1,0 +1,34 @@
+with source as (
+    select * from {{ source('raw_sis', 'students') }}
+),
+
+latest as (
+    {{ latest_mapped_file('source') }}
+),
+
+renamed as (
+    select
+        _district_id as district_id,
+        {{ clean_text('student_id') }} as student_id,
+        {{ clean_text('first_name') }} as first_name,
+        {{ clean_text('last_name') }} as last_name,
+        {{ clean_text('school_id') }} as school_id,
+        {{ clean_text('grade_level') }} as grade_level,
+        {{ clean_text('gender') }} as gender,
+        {{ parse_date('birth_date') }} as birth_date,
+        {{ clean_text('state_id') }} as state_id,
+        {{ clean_email('email') }} as email,
+        {{ clean_email('alternate_email') }} as alternate_email,
+        {{ clean_text('phone') }} as phone_as_sent,
+        phone_digits,
+        phone_is_valid,
+        {{ clean_text('alternate_phone') }} as alternate_phone_as_sent,
+        alternate_phone_digits,
+        alternate_phone_is_valid,
+        {{ language_or_english('language_code') }} as language_code,
+        guardians_json,
+        {{ mapped_lineage_columns() }}
+    from latest
+)
+
+select * from renamed
