@@ -388,7 +388,8 @@ def load_package(
             if landings:
                 dlt_load_id = _run_dlt(con, landings, pipelines_dir)
             if mapped:
-                dlt_load_id = dlt_load_id or next(iter(run_dlt_mapped(con, mapped, pipelines_dir)), None)
+                mapped_load_ids = run_dlt_mapped(con, mapped, pipelines_dir)
+                dlt_load_id = dlt_load_id or next(iter(mapped_load_ids), None)
         except Exception as exc:  # dlt failures are reported per file, never swallowed
             message = f"landing failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"
             for result in [landing.result for landing in landings] + [landing.result for landing in mapped]:
