@@ -1,0 +1,114 @@
+"""The ``folder`` pull source: a folder, ``.zip`` or ``.csv`` on this machine, limited to chosen entities.
+
+``rollcall sync`` calls ``pull`` with the entities that are due; only their files (and the
+manifest, which states every file's mode) are handed to ``load_package``. With ``entities=None``
+the whole drop is loaded, exactly as ``rollcall load`` does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from loaders.oneroster.pipeline import DEFAULT_MAX_TOMBSTONE_SHARE, LoadReport, load_package, new_load_id
+from loaders.oneroster.settings import file_specs, spec_for_file_name
+from loaders.package import PackageError, open_package
+from loaders.registry import REGISTRY_PATH, get_district
+
+MANIFEST = "manifest"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def resolve_entities(entities: Iterable[str] | None) -> set[str] | None:
+    """Canonical entity names (``academicSessions``) for names in any case; ``None`` means all.
+
+    Raises ``ValueError`` for a name that is not a OneRoster(+) file of the field table.
+    """
+    if entities is None:
+        return None
+    specs = file_specs()
+    resolved = set()
+    for name in entities:
+        spec = specs.get(str(name).strip().lower())
+        if spec is None:
+            known = ", ".join(sorted(s.name for s in specs.values() if s.name != MANIFEST))
+            raise ValueError(f"unknown OneRoster entity {name!r}; known: {known}")
+        resolved.add(spec.name)
+    return resolved
+
+
+def entity_of(file_name: str) -> str | None:
+    """The entity a file name stands for (``Users.csv`` -> ``users``), or ``None``."""
+    spec = spec_for_file_name(file_name)
+    return spec.name if spec else None
+
+
+def is_wanted(entity: str | None, wanted: set[str] | None) -> bool:
+    """Whether a file of ``entity`` belongs in a pull limited to ``wanted`` (``None`` = everything).
+
+    The manifest is never wanted on its own; callers add it next to the files they apply.
+    """
+    if wanted is None:
+        return True
+    return entity is not None and entity != MANIFEST and entity in wanted
+
+
+def place(source: Path, target: Path) -> None:
+    """Put ``source`` at ``target`` (a hard link when possible, else a copy)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def source_path(source: Mapping[str, Any]) -> Path:
+    """The source's ``path``: ``~`` expanded, relative paths taken from the project folder."""
+    value = source.get("path")
+    if not isinstance(value, str | Path) or not str(value).strip():
+        raise PackageError("a folder source needs a path (a folder, .zip or .csv)")
+    path = Path(str(value).strip()).expanduser()
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def pull(
+    source: Mapping[str, Any],
+    *,
+    district_id: str,
+    database: Path,
+    entities: list[str] | None = None,
+    full: bool = False,
+    registry: Path = REGISTRY_PATH,
+    pipelines_dir: Path | None = None,
+) -> LoadReport:
+    """Load the source's drop for ``district_id``, limited to ``entities`` (``None`` = all files).
+
+    ``full`` changes nothing here: ``load_package`` already compares every file with what the
+    warehouse holds. Raises ``PackageError`` when the path cannot be opened and
+    ``UnknownDistrictError`` for a district not in the registry.
+    """
+    del full  # every pull of a local drop is complete; identical files are skipped by load_package
+    get_district(district_id, registry)
+    path = source_path(source)
+    wanted = resolve_entities(entities)
+    options: dict[str, Any] = {
+        "pipelines_dir": pipelines_dir,
+        "registry": registry,
+        "max_tombstone_share": float(source.get("max_tombstone_share", DEFAULT_MAX_TOMBSTONE_SHARE)),
+        "force": bool(source.get("force", False)),
+        "source_label": str(path),
+    }
+    if wanted is None:
+        return load_package(path, district_id, database, **options)
+    with open_package(path) as files, tempfile.TemporaryDirectory(prefix="rollcall-folder-") as tmp:
+        selected = [f for f in files if is_wanted(entity_of(f.name), wanted)]
+        if not selected:  # none of the due entities has a file in this drop
+            return LoadReport(new_load_id(), district_id, "succeeded")
+        selected += [f for f in files if entity_of(f.name) == MANIFEST]
+        for package_file in selected:
+            place(package_file.path, Path(tmp) / package_file.name)
+        return load_package(tmp, district_id, database, **options)
