@@ -269,7 +269,9 @@ def _map_rows(
     text = _phones(text, fmt.columns)
     text = _derived(text, fmt, header, result)
     if match.extras:
-        result.warn("extra_columns", f"kept in {EXTRAS_COLUMN}: {', '.join(match.extras)}", len(match.extras))
+        names = list(match.extras)
+        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        result.warn("extra_columns", f"{len(names)} column(s) kept in {EXTRAS_COLUMN}: {shown}", len(names))
     ordered = ["_row_number", *fmt.landed_columns(), EXTRAS_COLUMN]
     return text.select(ordered), problems
 

@@ -3,7 +3,7 @@
 -- school's own absence code first, then to the district-wide code. Duplicate records for the
 -- same day (or class period) are resolved latest-wins.
 with attendance_records as (
-    select * from {{ ref('stg_oneroster__attendance_records') }}
+    select * from {{ ref('int_attendance_records_unioned') }}
     where
         not is_tombstoned
         and attendance_date is not null

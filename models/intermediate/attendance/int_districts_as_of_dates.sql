@@ -2,7 +2,7 @@
 -- else the district's latest attendance date (records dated after the day they were loaded
 -- are future-dated and ignored). Membership days are counted up to this date.
 with attendance_records as (
-    select * from {{ ref('stg_oneroster__attendance_records') }}
+    select * from {{ ref('int_attendance_records_unioned') }}
     where
         not is_tombstoned
         and attendance_date <= cast(loaded_at as date)

@@ -53,7 +53,7 @@ from_enrollments as (
 ),
 
 attendance_records as (
-    select * from {{ ref('stg_oneroster__attendance_records') }}
+    select * from {{ ref('int_attendance_records_unioned') }}
     where not is_tombstoned and is_daily_record
 ),
 

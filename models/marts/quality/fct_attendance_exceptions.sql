@@ -7,7 +7,7 @@
 --   no_enrollment          the student has no student enrollment at the school
 --   outside_membership     enrolled at the school, but not on that date
 with attendance_records as (
-    select * from {{ ref('stg_oneroster__attendance_records') }}
+    select * from {{ ref('int_attendance_records_unioned') }}
     where not is_tombstoned
 ),
 
