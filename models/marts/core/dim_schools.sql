@@ -1,7 +1,6 @@
--- One row per school org (orgs.type = school) per district.
+-- One row per school per district: OneRoster orgs of type school, and the schools SIS exports name.
 with orgs as (
-    select * from {{ ref('stg_oneroster__orgs') }}
-    where not is_tombstoned
+    select * from {{ ref('int_orgs_unioned') }}
 ),
 
 school_days as (
@@ -32,6 +31,7 @@ final as (
         schools.org_identifier as school_identifier,
         schools.parent_org_id,
         parents.org_name as parent_org_name,
+        schools.source_system,
         coalesce(calendars.instructional_day_count, 0) as calendar_day_count,
         coalesce(calendars.instructional_days, 0) as calendar_instructional_days,
         calendars.school_id is not null as has_calendar

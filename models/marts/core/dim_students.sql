@@ -1,4 +1,5 @@
--- One row per student (users.role = student) per district, with CEDS grade, home school and demographics.
+-- One row per student per district, with CEDS grade, home school and demographics: OneRoster
+-- users with the student role, and the students of SIS exports.
 with user_roles as (
     select * from {{ ref('int_user_roles_unioned') }}
     where user_role = 'student'
@@ -39,8 +40,33 @@ agents as (
 ),
 
 schools as (
-    select * from {{ ref('stg_oneroster__orgs') }}
-    where org_type = 'school' and not is_tombstoned
+    select * from {{ ref('int_orgs_unioned') }}
+    where org_type = 'school'
+),
+
+sis_students as (
+    select * from {{ ref('stg_sis__students') }}
+),
+
+grade_levels as (
+    select * from {{ ref('xwalk_grade_levels') }}
+),
+
+sis_guardian_counts as (
+    select
+        district_id,
+        student_id,
+        count(*) as related_user_count
+    from {{ ref('int_user_agents_unioned') }}
+    where source_system = 'sis'
+    group by district_id, student_id
+),
+
+sis_enrollments as (
+    select distinct
+        district_id,
+        student_id
+    from {{ ref('stg_sis__enrollments') }}
 ),
 
 first_grade as (
@@ -86,7 +112,7 @@ agent_counts as (
     group by district_id, user_id
 ),
 
-final as (
+oneroster_students as (
     select
         {{ gen_skey(['users.district_id', 'users.user_id']) }} as k_student,
         users.district_id,
@@ -139,6 +165,62 @@ final as (
         on
             users.district_id = student_enrollments.district_id
             and users.user_id = student_enrollments.user_id
+),
+
+sis_final as (
+    select
+        {{ gen_skey(['sis_students.district_id', 'sis_students.student_id']) }} as k_student,
+        sis_students.district_id,
+        sis_students.student_id,
+        sis_students.student_id as student_identifier,
+        cast(null as {{ dbt.type_string() }}) as username,
+        sis_students.first_name as given_name,
+        cast(null as {{ dbt.type_string() }}) as middle_name,
+        sis_students.last_name as family_name,
+        cast(null as {{ dbt.type_string() }}) as preferred_given_name,
+        cast(null as {{ dbt.type_string() }}) as preferred_family_name,
+        sis_students.email,
+        cast(null as {{ dbt.type_string() }}) as sms,
+        sis_students.phone_as_sent as phone,
+        true as is_enabled_user,
+        grade_levels.ceds_grade_level as grade_level,
+        false as has_multiple_grades,
+        sis_students.school_id as primary_school_id,
+        coalesce(sis_guardian_counts.related_user_count, 0) as related_user_count,
+        sis_students.birth_date,
+        case upper(sis_students.gender) when 'F' then 'female' when 'M' then 'male' end as sex,
+        cast(null as boolean) as is_american_indian_or_alaska_native,
+        cast(null as boolean) as is_asian,
+        cast(null as boolean) as is_black_or_african_american,
+        cast(null as boolean) as is_native_hawaiian_or_other_pacific_islander,
+        cast(null as boolean) as is_white,
+        cast(null as boolean) as is_two_or_more_races,
+        cast(null as boolean) as is_hispanic_or_latino,
+        false as has_demographics,
+        sis_enrollments.student_id is not null as has_student_enrollment
+    from sis_students
+    left join grade_levels
+        on lower(sis_students.grade_level) = grade_levels.source_grade
+    left join sis_guardian_counts
+        on
+            sis_students.district_id = sis_guardian_counts.district_id
+            and sis_students.student_id = sis_guardian_counts.student_id
+    left join sis_enrollments
+        on
+            sis_students.district_id = sis_enrollments.district_id
+            and sis_students.student_id = sis_enrollments.student_id
+),
+
+final as (
+    select
+        *,
+        'oneroster' as source_system
+    from oneroster_students
+    union all
+    select
+        *,
+        'sis' as source_system
+    from sis_final
 )
 
 select * from final
