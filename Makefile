@@ -4,8 +4,10 @@ UV_VERSION := 0.13.8
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 BIN := .venv/bin
-SAMPLE_DIR := warehouse/sample-district
+SAMPLE_DIR := warehouse/sample-district/drop
 SAMPLE_DISTRICT := demo-unified
+SIS_DIR := warehouse/sample-sis/drop
+SIS_DISTRICT := demo-sis
 
 export ROLLCALL_DUCKDB_PATH ?= warehouse/rollcall.duckdb
 export UV_PYTHON_DOWNLOADS := never
@@ -25,10 +27,15 @@ $(UV):
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-## demo: generate the sample district, load it, dbt build, docs, summary
+## demo: generate the sample districts, load them, dbt build, docs, summary
+##   demo-unified: OneRoster + PowerSchool + ClassLink + Star (one district, four systems)
+##   demo-sis: SIS exports only (its planted bad rows are quarantined: `load` exits 3 = partial)
 demo: setup
-	$(BIN)/rollcall generate $(SAMPLE_DIR) --days 120
+	rm -rf warehouse/sample-district warehouse/sample-sis
+	$(BIN)/rollcall generate $(SAMPLE_DIR) --layout multi-source --days 120
+	$(BIN)/rollcall generate $(SIS_DIR) --layout sis --days 120
 	$(BIN)/rollcall load $(SAMPLE_DIR) --district $(SAMPLE_DISTRICT)
+	$(BIN)/rollcall load $(SIS_DIR) --district $(SIS_DISTRICT) || [ $$? -eq 3 ]
 	$(BIN)/rollcall build
 	$(BIN)/dbt docs generate --project-dir . --profiles-dir profiles --quiet
 	$(BIN)/rollcall summary

@@ -12,6 +12,8 @@ EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 3, 2
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
+    if args.layout != "oneroster":
+        return _cmd_generate_sources(args)
     from rollcall.generator import generate_district
 
     try:
@@ -32,7 +34,65 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_generate_sources(args: argparse.Namespace) -> int:
+    """``rollcall generate --layout sis|multi-source``: a drop in other layouts, with its truth folder."""
+    from rollcall.generator_sources import generate_multi_source_district, generate_sis_district
+
+    common = {"students": args.students, "schools": args.schools, "days": args.days, "seed": args.seed}
+    common.update(school_year=args.school_year, truth_dir=args.truth)
+    try:
+        if args.zip:
+            raise ValueError(f"--zip is only for --layout oneroster; --layout {args.layout} writes a folder")
+        if args.layout == "sis":
+            summary = generate_sis_district(
+                args.out, guardian_layout=args.guardian_layout, attendance_style=args.attendance_style, **common
+            )
+        else:
+            summary = generate_multi_source_district(args.out, powerschool_headers=args.powerschool_headers, **common)
+    except ValueError as exc:
+        print(f"rollcall generate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    counts = ", ".join(f"{name} {rows:,}" for name, rows in summary.row_counts.items())
+    print(f"wrote {summary.path} ({summary.layout}): {counts}")
+    print(f"truth in {summary.truth_path}: {', '.join(summary.truth_counts)}")
+    return EXIT_OK
+
+
+def _cmd_load_sftp(args: argparse.Namespace) -> int:
+    """``rollcall load sftp://user@host[:port]/path``: pick up the new or changed files (key pair only)."""
+    from loaders.registry import UnknownDistrictError
+    from loaders.sftp import SftpError, parse_source
+
+    database = Path(args.database) if args.database else database_path()
+    source = {"kind": "sftp", "url": args.path, "identity_file": args.identity_file, "force": args.force}
+    source["max_tombstone_share"] = args.max_tombstone_share
+    if args.known_hosts:
+        source["known_hosts"] = args.known_hosts
+    try:
+        parse_source(source)  # refuse a password or a missing key before importing dlt
+        from loaders.sftp import pull
+        from rollcall.sync import format_report_lines
+
+        report = pull(source, district_id=args.district, database=database)
+    except (SftpError, UnknownDistrictError) as exc:
+        print(f"rollcall load: refused: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for line in format_report_lines(report):
+        print(line)
+    loads = f"load {', '.join(report.load_ids)}" if report.load_ids else "nothing new to load"
+    print(
+        f"pickup from {report.source_label} for {report.district_id}: {report.status}; {loads}; "
+        f"{len(report.downloaded)} file(s) downloaded, {report.rows_landed:,} rows landed, "
+        f"{report.rows_quarantined:,} quarantined (details: audit.file_log, audit.sftp_files in {database})"
+    )
+    if report.status == "failed":
+        return 1
+    return EXIT_OK if report.status == "succeeded" else EXIT_PARTIAL
+
+
 def _cmd_load(args: argparse.Namespace) -> int:
+    if args.path.lower().startswith("sftp://"):
+        return _cmd_load_sftp(args)
     from loaders.oneroster.pipeline import load_package
     from loaders.package import PackageError
     from loaders.registry import UnknownDistrictError
@@ -96,6 +156,87 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _cmd_pull_clever(args: argparse.Namespace) -> int:
+    from loaders.clever import CleverConfigError, CleverPullError, pull, read_source_file
+    from loaders.registry import UnknownDistrictError
+
+    database = Path(args.database) if args.database else database_path()
+    try:
+        source = read_source_file(args.source) if args.source else {"kind": "clever"}
+        overrides = {"base_url": args.base_url, "api_version": args.api_version, "token_env": args.token_env}
+        source.update({key: value for key, value in overrides.items() if value})
+        if args.page_size is not None:
+            source["page_size"] = args.page_size
+        entities = [name for name in args.entities.split(",") if name.strip()] if args.entities else None
+        report = pull(source, district_id=args.district, database=database, entities=entities, full=args.full)
+    except (CleverConfigError, UnknownDistrictError) as exc:
+        print(f"rollcall pull-clever: refused: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CleverPullError as exc:
+        print(f"rollcall pull-clever: failed, nothing loaded: {exc}", file=sys.stderr)
+        return 1
+    for f in report.files:
+        line = f"  {f.file_name:<22}  {f.status:<8}  {f.mode or '':<5}  landed {f.rows_landed:,}"
+        line += f"  tombstoned {f.rows_tombstoned:,}" if f.rows_tombstoned else ""
+        print(line + (f"  — {f.error_text}" if f.error_text else ""))
+    print(f"pull {report.load_id} for {report.district_id}: {report.status}; {report.rows_landed:,} rows landed")
+    if report.status == "failed":
+        return 1
+    return EXIT_OK if report.status == "succeeded" else EXIT_PARTIAL
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    from rollcall.sync import DEFAULT_CONFIG_DIR, SyncConfigError, parse_now, run_sync
+
+    database = Path(args.database) if args.database else database_path()
+    try:
+        return run_sync(
+            database,
+            config_dir=Path(args.config_dir) if args.config_dir else DEFAULT_CONFIG_DIR,
+            district=args.district,
+            now=parse_now(args.now) if args.now else None,
+            dry_run=args.dry_run,
+            full=args.full,
+        )
+    except SyncConfigError as exc:
+        print(f"rollcall sync: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _cmd_pull_rest(args: argparse.Namespace) -> int:
+    import logging
+
+    from loaders.oneroster_rest import RestConfigError, RestPullError, pull, read_source_file
+    from loaders.registry import UnknownDistrictError
+
+    progress = logging.StreamHandler(sys.stderr)  # per-entity counts, never record contents
+    progress.setFormatter(logging.Formatter("rollcall pull-rest: %(message)s"))
+    logger = logging.getLogger("rollcall.rest")
+    logger.addHandler(progress)
+    logger.setLevel(logging.INFO)
+    database = Path(args.database) if args.database else database_path()
+    entities = [name.strip() for name in args.entities.split(",") if name.strip()] if args.entities else None
+    try:
+        source = read_source_file(args.source, args.name)
+        report = pull(source, district_id=args.district, database=database, entities=entities, full=args.full)
+    except (RestConfigError, UnknownDistrictError) as exc:
+        print(f"rollcall pull-rest: refused: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except RestPullError as exc:
+        print(f"rollcall pull-rest: failed, nothing loaded: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        logger.removeHandler(progress)
+    for f in report.files:
+        line = f"  {f.file_name:<22}  {f.status:<8}  {f.mode or '':<5}  read {f.rows_read:,}  landed {f.rows_landed:,}"
+        line += f"  tombstoned {f.rows_tombstoned:,}" if f.rows_tombstoned else ""
+        print(line + (f"  — {f.error_text}" if f.error_text else ""))
+    print(f"pull {report.load_id} for {report.district_id}: {report.status}; {report.rows_landed:,} rows landed")
+    if report.status == "failed":
+        return 1
+    return EXIT_OK if report.status == "succeeded" else EXIT_PARTIAL
+
+
 def _cmd_summary(args: argparse.Namespace) -> int:
     from rollcall.summary import print_summary
 
@@ -117,6 +258,23 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=42)
     generate.add_argument("--school-year", type=int, default=2026, help="calendar year in which the school year ends")
     generate.add_argument("--zip", action="store_true", help="write a zip file instead of a folder")
+    generate.add_argument(
+        "--layout",
+        choices=("oneroster", "sis", "multi-source"),
+        default="oneroster",
+        help="oneroster (default): OneRoster 1.1 + OneRoster+; sis: SchoolMessenger-style SIS exports; "
+        "multi-source: OneRoster + PowerSchool + ClassLink + Star (docs/sample-districts.md)",
+    )
+    generate.add_argument(
+        "--guardian-layout", choices=("two-file", "one-file", "three-file"), default="two-file", help="sis only"
+    )
+    generate.add_argument(
+        "--attendance-style", choices=("records", "one-field", "period-fields"), default="records", help="sis only"
+    )
+    generate.add_argument(
+        "--powerschool-headers", choices=("table", "plain"), help="multi-source only (default: by seed parity)"
+    )
+    generate.add_argument("--truth", help="sis / multi-source: folder for the truth files (default OUT/../truth)")
     generate.set_defaults(func=_cmd_generate)
 
     load = commands.add_parser("load", help="land a folder, .zip or .csv of OneRoster(+) files")
@@ -130,6 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse a bulk file that would tombstone more than this share of the active records (default 0.10)",
     )
     load.add_argument("--force", action="store_true", help="apply bulk files even above --max-tombstone-share")
+    load.add_argument("--identity-file", help="sftp:// paths: private key file (key-pair authentication only)")
+    load.add_argument(
+        "--known-hosts", help="sftp:// paths: known_hosts file with the server's host key (default ~/.ssh/known_hosts)"
+    )
     load.set_defaults(func=_cmd_load)
 
     build = commands.add_parser("build", help="run dbt build on the warehouse (extra args go to dbt)")
@@ -154,6 +316,62 @@ def build_parser() -> argparse.ArgumentParser:
         "temporary warehouse and does not change the checks",
     )
     check.set_defaults(func=_cmd_check)
+
+    pull_clever = commands.add_parser(
+        "pull-clever",
+        help="pull a district from the Clever API and land it as OneRoster (see docs/clever.md)",
+        description="Pull a district from the Clever API (token from $ROLLCALL_CLEVER_TOKEN or --token-env) and "
+        "land it like a OneRoster drop. Exit 0 when everything landed, 3 when a file was refused, 2 when the "
+        "configuration, token variable or district is wrong, 1 when the pull failed (token refused, HTTP error).",
+    )
+    pull_clever.add_argument("--district", required=True, help="district id from seeds/districts.csv")
+    pull_clever.add_argument("--source", help="YAML file with the source entry (kind: clever, base_url, ...)")
+    pull_clever.add_argument("--base-url", help="API host (default https://api.clever.com)")
+    pull_clever.add_argument("--api-version", help="v3.0 (default), v3.1 or v1.1")
+    pull_clever.add_argument("--token-env", help="variable holding the token (default ROLLCALL_CLEVER_TOKEN)")
+    pull_clever.add_argument("--page-size", type=int, help="records per page (default 100)")
+    pull_clever.add_argument("--entities", help="comma-separated, e.g. users,classes,enrollments (default: all)")
+    pull_clever.add_argument(
+        "--full", action="store_true", help="land bulk snapshots: records Clever no longer returns are tombstoned"
+    )
+    pull_clever.add_argument("--database", help=f"DuckDB file (default $ROLLCALL_DUCKDB_PATH or {DEFAULT_DATABASE})")
+    pull_clever.set_defaults(func=_cmd_pull_clever)
+
+    sync = commands.add_parser(
+        "sync",
+        help="run each configured source whose entities are due (hourly from cron or a systemd timer)",
+        description=(
+            "Read config/districts/<district>.yml, work out which entities of each source are due under their "
+            "cadences (once, yearly, daily, hourly), pull them, and remember the outcome in the warehouse. "
+            "A second run while one is going exits 0 without loading. Exit 0 when everything due ran, 1 when a "
+            "source or entity failed, 2 on a usage error. See docs/sync.md."
+        ),
+    )
+    sync.add_argument("--district", help="only this district (default: every config file)")
+    sync.add_argument("--config-dir", help="folder of district configs (default config/districts in the project)")
+    sync.add_argument("--database", help=f"DuckDB file (default $ROLLCALL_DUCKDB_PATH or {DEFAULT_DATABASE})")
+    sync.add_argument("--now", help="run as of this ISO date-time (district time zone unless an offset is given)")
+    sync.add_argument("--dry-run", action="store_true", help="print what is due and why; load nothing")
+    sync.add_argument("--full", action="store_true", help="treat every entity as due, once entities included")
+    sync.set_defaults(func=_cmd_sync)
+
+    pull_rest = commands.add_parser(
+        "pull-rest",
+        help="pull a district from a OneRoster 1.1 REST API (see docs/rest.md)",
+        description="Pull a district's roster from a OneRoster 1.1 REST API and land it like a OneRoster drop: in "
+        "full the first time, with --full or every full_pull_every_days, otherwise only the records changed since "
+        "the last pull. Exit 0 when everything landed, 3 when a file was refused, 1 when the pull failed (HTTP, "
+        "auth; nothing loaded), 2 for a configuration mistake.",
+    )
+    pull_rest.add_argument("--source", required=True, help="YAML file with the source entry (kind: oneroster_rest)")
+    pull_rest.add_argument("--name", help="which oneroster_rest entry of the file's sources list to use")
+    pull_rest.add_argument("--district", required=True, help="district id from seeds/districts.csv")
+    pull_rest.add_argument("--entities", help="comma-separated, e.g. users,enrollments (default: all seven)")
+    pull_rest.add_argument(
+        "--full", action="store_true", help="pull everything; records no longer listed are tombstoned"
+    )
+    pull_rest.add_argument("--database", help=f"DuckDB file (default $ROLLCALL_DUCKDB_PATH or {DEFAULT_DATABASE})")
+    pull_rest.set_defaults(func=_cmd_pull_rest)
 
     summary = commands.add_parser("summary", help="print rows per mart and current-term absence by school")
     summary.add_argument("--database")

@@ -74,12 +74,26 @@ def test_same_package_twice_changes_nothing(tmp_path, warehouse):
 
 
 def test_same_file_for_another_district_is_not_skipped(tmp_path, warehouse):
-    package = write_package(tmp_path / "drop", TINY_PACKAGE)
+    # users.csv alone carries no district evidence, so the operator's --district decides
+    package = write_package(tmp_path / "drop", {"users.csv": TINY_PACKAGE["users.csv"]})
     load_package(package, "demo-unified", warehouse)
     other = load_package(package, "grand-bend", warehouse)
     assert {f.status for f in other.files} == {"loaded"}
     by_district = query(warehouse, "select _district_id, count(*) from raw_oneroster.users group by 1 order by 1")
     assert by_district == [("demo-unified", 2), ("grand-bend", 2)]
+
+
+def test_a_drop_proving_another_district_is_refused_whole(tmp_path, warehouse):
+    # orgs.csv names the district by NCES id 9900001 (demo-unified): loading it as grand-bend is refused
+    package = write_package(tmp_path / "drop", TINY_PACKAGE)
+    report = load_package(package, "grand-bend", warehouse)
+    assert {f.file_name: f.status for f in report.files} == {
+        "manifest.csv": "refused",
+        "orgs.csv": "refused",
+        "users.csv": "refused",
+    }
+    assert "district id '9900001' in the file belongs to demo-unified, not grand-bend" in report.files[1].error_text
+    assert query(warehouse, "select count(*) from raw_oneroster.users")[0][0] == 0
 
 
 def test_missing_required_column_refuses_that_file_only(tmp_path, warehouse):

@@ -31,7 +31,9 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     shutil.copy(REGISTRY_PATH, registry)
     with registry.open("a", encoding="utf-8") as handle:
         for district in PACKAGES:
-            handle.write(f"{district},,,,{district},,UTC\n")
+            # the Grand Bend packages prove their district by its id (district org sourcedId 255901)
+            state_id = "255901" if district.startswith("gb-") else ""
+            handle.write(f"{district},,{state_id},,{district},,UTC\n")
     database = root / "warehouse.duckdb"
     reports = {
         district: load_package(path, district, database, registry=registry) for district, path in PACKAGES.items()
