@@ -1,5 +1,6 @@
-"""The short summary ``make demo`` prints: rows per mart, then the current term by school —
-membership days, absence rate and the chronic count under each rule set."""
+"""The short summary ``make demo`` prints: rows per mart, identity match rates per source, then
+the current term by school — membership days, absence rate and the chronic count under each
+rule set."""
 
 from __future__ import annotations
 
@@ -7,7 +8,23 @@ from pathlib import Path
 
 import duckdb
 
-MART_SCHEMAS = ("core", "attendance", "quality")
+MART_SCHEMAS = ("core", "attendance", "messaging", "assessment", "quality")
+
+MATCH_RATES_SQL = """
+select
+    district_id,
+    source_system,
+    any_value(source_records) as records,
+    any_value(source_matched_records) as matched,
+    sum(ambiguous_records) as ambiguous,
+    any_value(source_match_rate) as match_rate,
+    string_agg(rule_name || ' ' || matched_records, ', ' order by rule_order)
+        filter (where matched_records > 0 and rule_name is not null) as by_rule
+from quality.fct_identity_match_rates
+where not is_anchor_source
+group by district_id, source_system
+order by district_id, source_system
+"""
 
 CURRENT_TERMS_SQL = """
 with terms as (
@@ -73,6 +90,7 @@ def print_summary(database: Path) -> int:
         for schema, table in tables:
             count = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
             print(f"  {schema + '.' + table:<44} {count:>10,}")
+        _print_match_rates(con)
         terms = con.execute(CURRENT_TERMS_SQL).fetchall()
         if not terms:
             print("\nNo attendance yet: no term has membership days.")
@@ -80,6 +98,21 @@ def print_summary(database: Path) -> int:
         for district, session_id, title in terms:
             _print_term(con, district, session_id, title)
     return 0
+
+
+def _print_match_rates(con: duckdb.DuckDBPyConnection) -> None:
+    """Per district and source: how many records resolved to a person, and by which rule."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'quality' and table_name = 'fct_identity_match_rates'"
+    ).fetchone()[0]
+    rows = con.execute(MATCH_RATES_SQL).fetchall() if exists else []
+    if not rows:
+        return
+    print("\nIdentity: records of each source matched to a person (anchor source excluded)")
+    print(f"  {'district':<14} {'source':<12} {'records':>8} {'matched':>8} {'rate':>7}  by rule")
+    for district, source, records, matched, _ambiguous, rate, by_rule in rows:
+        rate_text = f"{rate:.1%}" if rate is not None else "n/a"
+        print(f"  {district:<14} {source:<12} {records:>8,} {matched:>8,} {rate_text:>7}  {by_rule or ''}")
 
 
 def _print_term(con: duckdb.DuckDBPyConnection, district: str, session_id: str, title: str) -> None:

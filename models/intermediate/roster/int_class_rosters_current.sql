@@ -1,4 +1,5 @@
--- Who is in which class on the messaging date (var messaging_as_of_date, default today):
+-- Who is in which class on the messaging date (var messaging_as_of_date; default today, or a
+-- district's last attendance day when its school year has ended):
 -- OneRoster enrollments whose effective dates contain the date, and the SIS's current
 -- section (teacher) and enrollment (student) files.
 with enrollments as (
@@ -13,13 +14,23 @@ sis_enrollments as (
     select * from {{ ref('stg_sis__enrollments') }}
 ),
 
+district_dates as (
+    select * from {{ ref('int_districts_as_of_dates') }}
+),
+
 as_of as (
+    -- the var when set; else today, or the district's last attendance day when that is earlier
+    -- (a finished school year: the roster as it stood on its last day)
     select
+        enrollment_districts.district_id,
         {% if var('messaging_as_of_date') %}
             cast('{{ var("messaging_as_of_date") }}' as date)
         {% else %}
-            current_date
+            least(current_date, coalesce(district_dates.as_of_date, current_date))
         {% endif %} as as_of_date
+    from (select distinct district_id from enrollments) as enrollment_districts
+    left join district_dates
+        on enrollment_districts.district_id = district_dates.district_id
 ),
 
 from_oneroster as (
@@ -31,7 +42,8 @@ from_oneroster as (
         enrollments.enrollment_role as roster_role,
         'oneroster' as source_system
     from enrollments
-    cross join as_of
+    inner join as_of
+        on enrollments.district_id = as_of.district_id
     where
         enrollments.enrollment_role in ('teacher', 'student')
         and (enrollments.effective_begin_date is null or enrollments.effective_begin_date <= as_of.as_of_date)
