@@ -413,9 +413,7 @@ def load_package(
         return report
 
 
-def _plan_files(
-    files: list[PackageFile], catalog: FormatCatalog, report: LoadReport, version: str
-) -> list[_Planned]:
+def _plan_files(files: list[PackageFile], catalog: FormatCatalog, report: LoadReport, version: str) -> list[_Planned]:
     """Recognise every file: a OneRoster(+) name, else a mapped layout by its header. A file with
     a OneRoster name whose header is not OneRoster's but fits a mapped layout (an SIS export
     called ``enrollments.csv``) is read as that layout."""

@@ -9,7 +9,12 @@ rosters as (
     select * from {{ ref('int_class_rosters_current') }}
 )
 
-select audiences.*
+select
+    audiences.district_id,
+    audiences.teacher_id,
+    audiences.class_id,
+    audiences.student_id,
+    audiences.recipient_user_id
 from audiences
 where not exists (
     select 1

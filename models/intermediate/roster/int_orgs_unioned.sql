@@ -7,11 +7,20 @@ with oneroster_orgs as (
 ),
 
 sis_school_ids as (
-    select district_id, school_id from {{ ref('stg_sis__students') }}
+    select
+        district_id,
+        school_id
+    from {{ ref('stg_sis__students') }}
     union
-    select district_id, school_id from {{ ref('stg_sis__staff') }}
+    select
+        district_id,
+        school_id
+    from {{ ref('stg_sis__staff') }}
     union
-    select district_id, school_id from {{ ref('stg_sis__sections') }}
+    select
+        district_id,
+        school_id
+    from {{ ref('stg_sis__sections') }}
 ),
 
 from_oneroster as (
