@@ -1,7 +1,9 @@
 """End to end on a fresh DuckDB: generate -> load (two districts) -> dbt build -> marts and summary.
 
-The sample district's school-year absence rates are recomputed here in plain Python from the
-generated CSVs and must match the mart exactly for every student and school.
+The sample district comes as four sources (OneRoster, PowerSchool, ClassLink, Star). Its
+absence rates are recomputed here in plain Python from the generated OneRoster CSVs and must
+match the mart exactly for every student and school; every record of every source must resolve
+to the person (or the review-queue status) the generator's truth file says.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from loaders.oneroster.pipeline import load_package
-from rollcall.generator import generate_district
+from rollcall.generator_sources import generate_multi_source_district
 from tests.python.support import GRAND_BEND_11, query, run_rollcall
 
 STUDENTS, SCHOOLS, DAYS = 160, 4, 45
@@ -24,10 +26,11 @@ STUDENTS, SCHOOLS, DAYS = 160, 4, 45
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("e2e")
-    package = root / "sample"
-    generate_district(package, students=STUDENTS, schools=SCHOOLS, days=DAYS, seed=7)
+    drop = root / "sample" / "drop"
+    generate_multi_source_district(drop, students=STUDENTS, schools=SCHOOLS, days=DAYS, seed=7)
+    package = drop / "oneroster"
     database = root / "warehouse.duckdb"
-    assert load_package(package, "demo-unified", database).status == "succeeded"
+    assert load_package(drop, "demo-unified", database).status == "succeeded"
     assert load_package(GRAND_BEND_11, "grand-bend", database).status == "succeeded"
     result = run_rollcall("build", database=database)
     assert result.returncode == 0, result.stdout[-4000:]
@@ -146,10 +149,12 @@ def test_roster_marts_hold_both_districts(built):
 def test_marts_columns_are_all_documented(built):
     _, database = built
     import json
+    import os
 
     from rollcall.settings import PROJECT_ROOT
 
-    manifest = json.loads((PROJECT_ROOT / "target" / "manifest.json").read_text())
+    target = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_ROOT / "target")
+    manifest = json.loads((target / "manifest.json").read_text())
     documented = {
         (node["schema"], node["name"]): set(node["columns"])
         for node in manifest["nodes"].values()
@@ -159,7 +164,8 @@ def test_marts_columns_are_all_documented(built):
     for schema, table, column in query(
         database,
         "select table_schema, table_name, column_name from information_schema.columns"
-        " where table_schema in ('staging', 'intermediate', 'core', 'attendance', 'quality')",
+        " where table_schema in"
+        " ('staging', 'intermediate', 'core', 'attendance', 'quality', 'messaging', 'assessment')",
     ):
         actual[(schema, table)].add(column)
     assert set(actual) == set(documented)
@@ -179,3 +185,55 @@ def test_summary_shows_current_term_rates_per_school(built):
     for name in school_names:
         assert name in result.stdout
     assert "%" in result.stdout
+
+
+def test_every_source_record_resolves_as_the_truth_says(built) -> None:
+    package, database = built
+    truth = _rows(package.parent.parent / "truth" / "identity_truth.csv")
+    resolved = {
+        (source, record): (status, rule, person_key, anchor)
+        for source, record, status, rule, person_key, anchor in query(
+            database,
+            "select source_system, source_record_id, match_status, matched_rule, person_key, anchor_record_id"
+            " from core.dim_student_identities where district_id = 'demo-unified'",
+        )
+    }
+    person_of_anchor = {anchor: key for (source, _), (_, _, key, anchor) in resolved.items() if source == "oneroster"}
+    assert len(resolved) == len(truth)
+    for row in truth:
+        status, rule, person_key, _ = resolved[(row["source_system"], row["source_record_id"])]
+        expected_status = "anchor" if row["expected_rule"] == "anchor" else row["expected_status"]
+        assert status == expected_status, row
+        if row["expected_status"] == "matched":
+            assert person_key == person_of_anchor[row["true_person"]], row
+            assert (rule or "anchor") == row["expected_rule"], row
+        else:
+            assert person_key is None, row
+    queued = query(
+        database,
+        "select source_system, source_record_id, match_status from quality.fct_identity_review_queue"
+        " where district_id = 'demo-unified' order by all",
+    )
+    assert queued == sorted(
+        (r["source_system"], r["source_record_id"], r["expected_status"])
+        for r in truth
+        if r["expected_status"] in ("ambiguous", "unmatched")
+    )
+    assert any(status == "ambiguous" for *_, status in queued)  # the planted same-name, same-birth-date pair
+
+
+def test_match_rates_are_exact(built) -> None:
+    package, database = built
+    truth = _rows(package.parent.parent / "truth" / "identity_truth.csv")
+    expected = defaultdict(lambda: [0, 0])
+    for row in truth:
+        if row["source_system"] != "oneroster":
+            expected[row["source_system"]][0] += 1
+            expected[row["source_system"]][1] += row["expected_status"] == "matched"
+    rates = query(
+        database,
+        "select source_system, any_value(source_records), any_value(source_matched_records)"
+        " from quality.fct_identity_match_rates where district_id = 'demo-unified' and not is_anchor_source"
+        " group by source_system",
+    )
+    assert {source: [records, matched] for source, records, matched in rates} == dict(expected)
