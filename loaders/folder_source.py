@@ -50,11 +50,13 @@ def entity_of(file_name: str) -> str | None:
 def is_wanted(entity: str | None, wanted: set[str] | None) -> bool:
     """Whether a file of ``entity`` belongs in a pull limited to ``wanted`` (``None`` = everything).
 
-    The manifest is never wanted on its own; callers add it next to the files they apply.
+    The manifest is never wanted on its own; callers add it next to the files they apply. A file
+    that is not a OneRoster file (an SIS export, a vendor file: ``entity`` None) goes with every
+    pull - the loader skips it when it has not changed since it last landed.
     """
-    if wanted is None:
+    if wanted is None or entity is None:
         return True
-    return entity is not None and entity != MANIFEST and entity in wanted
+    return entity != MANIFEST and entity in wanted
 
 
 def place(source: Path, target: Path) -> None:

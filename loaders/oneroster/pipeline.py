@@ -299,7 +299,7 @@ def load_package(
     catalog = load_catalog(mapping)
     for key, value in DLT_DEFAULTS.items():
         os.environ.setdefault(key, value)
-    database = Path(database)
+    database = Path(database).resolve()  # a symlinked warehouse keeps its dlt state beside the real file
     database.parent.mkdir(parents=True, exist_ok=True)
     pipelines_dir = Path(pipelines_dir or database.parent / ".dlt_pipelines")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -46,11 +47,25 @@ def query(database: Path, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
 
 
+def stable_path(database: Path) -> Path:
+    """One path for every test warehouse of this pytest run: a symlink re-pointed at ``database``.
+
+    dbt's profile holds the warehouse path; a new path per test would make dbt parse the whole
+    project again on every run instead of re-using its partial parse (about 5 s each time).
+    """
+    link = Path(tempfile.gettempdir()) / f"rollcall-tests-{os.getpid()}" / "warehouse.duckdb"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(Path(database).resolve())
+    return link
+
+
 def run_rollcall(*args: str, database: Path | None = None) -> subprocess.CompletedProcess:
     """Run the CLI as a user would, in a subprocess."""
     env = dict(os.environ)
     if database is not None:
-        env["ROLLCALL_DUCKDB_PATH"] = str(database)
+        env["ROLLCALL_DUCKDB_PATH"] = str(stable_path(database))
     return subprocess.run(
         [sys.executable, "-m", "rollcall.cli", *args],
         cwd=PROJECT_ROOT,
@@ -63,7 +78,7 @@ def run_rollcall(*args: str, database: Path | None = None) -> subprocess.Complet
 
 def run_dbt(*args: str, database: Path) -> subprocess.CompletedProcess:
     """Run dbt on this project against ``database`` (a subprocess, as `rollcall build` would)."""
-    env = dict(os.environ, ROLLCALL_DUCKDB_PATH=str(database), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    env = dict(os.environ, ROLLCALL_DUCKDB_PATH=str(stable_path(database)), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
     dbt = Path(sys.executable).parent / "dbt"
     return subprocess.run(
         [str(dbt), *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT / "profiles")],

@@ -226,5 +226,5 @@ def test_the_documented_example_config_is_valid() -> None:
     config = load_config(PROJECT_ROOT / "config" / "districts" / "demo-unified.yml")
     (source,) = config.sources
     assert (config.district_id, source.kind) == (DISTRICT, "folder")
-    assert source.options["path"] == "warehouse/sample-district"
+    assert source.options["path"] == "warehouse/sample-district/drop"
     assert source.cadence["attendance"] == "hourly" and source.cadence["orgs"] == "once"
