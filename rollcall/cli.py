@@ -93,6 +93,7 @@ def _cmd_load_sftp(args: argparse.Namespace) -> int:
 def _cmd_load(args: argparse.Namespace) -> int:
     if args.path.lower().startswith("sftp://"):
         return _cmd_load_sftp(args)
+    from loaders.mapped.formats import FormatConfigError
     from loaders.oneroster.pipeline import load_package
     from loaders.package import PackageError
     from loaders.registry import UnknownDistrictError
@@ -100,9 +101,14 @@ def _cmd_load(args: argparse.Namespace) -> int:
     database = Path(args.database) if args.database else database_path()
     try:
         report = load_package(
-            args.path, args.district, database, max_tombstone_share=args.max_tombstone_share, force=args.force
+            args.path,
+            args.district,
+            database,
+            max_tombstone_share=args.max_tombstone_share,
+            force=args.force,
+            mapping=Path(args.mapping) if args.mapping else None,
         )
-    except (UnknownDistrictError, PackageError) as exc:
+    except (UnknownDistrictError, PackageError, FormatConfigError) as exc:
         print(f"rollcall load: refused: {exc}", file=sys.stderr)
         return EXIT_USAGE
     width = max((len(f.file_name) for f in report.files), default=10)
@@ -288,6 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse a bulk file that would tombstone more than this share of the active records (default 0.10)",
     )
     load.add_argument("--force", action="store_true", help="apply bulk files even above --max-tombstone-share")
+    load.add_argument(
+        "--mapping",
+        metavar="FILE",
+        help="YAML with the district's own header spellings and file-to-layout assignments (docs/sis-formats.md)",
+    )
     load.add_argument("--identity-file", help="sftp:// paths: private key file (key-pair authentication only)")
     load.add_argument(
         "--known-hosts", help="sftp:// paths: known_hosts file with the server's host key (default ~/.ssh/known_hosts)"

@@ -53,7 +53,8 @@ def stable_path(database: Path) -> Path:
     dbt's profile holds the warehouse path; a new path per test would make dbt parse the whole
     project again on every run instead of re-using its partial parse (about 5 s each time).
     """
-    link = Path(tempfile.gettempdir()) / f"rollcall-tests-{os.getpid()}" / "warehouse.duckdb"
+    # same file name as the target: DuckDB names the catalog after the file it opens
+    link = Path(tempfile.gettempdir()) / f"rollcall-tests-{os.getpid()}" / Path(database).name
     link.parent.mkdir(parents=True, exist_ok=True)
     if link.is_symlink() or link.exists():
         link.unlink()

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from loaders.oneroster.pipeline import load_package
@@ -208,7 +208,14 @@ def _roster_files(enrollments: list[tuple[int, int, int]], teachers: list[int]) 
     }
 
 
-@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Each example costs a dbt run: a fixed, reproducible draw of examples and no shrinking.
+@settings(
+    max_examples=2,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(drawn=st.lists(roster, min_size=4, max_size=4))
 def test_teacher_audiences_never_leave_the_teachers_sections(tmp_path_factory: pytest.TempPathFactory, drawn) -> None:
     """Property: every student in a teacher's audience is enrolled in one of that teacher's sections
@@ -346,3 +353,55 @@ def test_gate_lets_the_operator_decide_when_no_file_says(tmp_path: Path, registr
     files, database = _gate(tmp_path, registry, {"users.csv": USERS_FILE})
     assert files["users.csv"].status == "loaded"
     assert query(database, "select evidence_kind from audit.district_checks") == [("operator",)]
+
+
+# A district's own spellings ---------------------------------------------------------------------
+
+
+def test_a_mapping_file_adds_header_spellings_and_names_layouts(tmp_path: Path) -> None:
+    drop = write_package(
+        tmp_path / "drop",
+        {
+            "students.csv": "Pupil,First Name,Last Name,Building\nP1,Ada,L,S1\nP2,Alan,T,S1\n",
+            "Section Export.csv": "Staff ID,Building,Section#,Period,Course Name\nT1,S1,SEC1,1,Maths\n",
+        },
+    )
+    mapping = tmp_path / "riverton.yml"
+    mapping.write_text(
+        "formats:\n"
+        "  - name: sis_students\n"
+        "    columns:\n"
+        "      - {name: student_id, headers: [Pupil]}\n"
+        "      - {name: school_id, headers: [Building]}\n"
+        "  - name: sis_sections\n"
+        "    columns:\n"
+        "      - {name: school_id, headers: [Building]}\n"
+        "files:\n"
+        '  "Section Export*.csv": sis_sections\n'
+    )
+    database = tmp_path / "w.duckdb"
+    without = load_package(drop, "demo-unified", database)
+    assert {f.file_name: f.status for f in without.files} == {
+        "Section Export.csv": "refused",
+        "students.csv": "refused",
+    }
+    report = load_package(drop, "demo-unified", database, mapping=mapping)
+    assert {f.file_name: (f.status, f.entity) for f in report.files} == {
+        "Section Export.csv": ("loaded", "sis_sections"),
+        "students.csv": ("loaded", "sis_students"),
+    }
+    assert query(database, "select student_id, school_id from raw_sis.students order by 1") == [
+        ("P1", "S1"),
+        ("P2", "S1"),
+    ]
+
+
+def test_a_malformed_mapping_file_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    from loaders.mapped.formats import FormatConfigError
+
+    mapping = tmp_path / "bad.yml"
+    mapping.write_text("formats:\n  - name: sis_students\n    columns:\n      - {name: birth_date, type: datetime}\n")
+    database = tmp_path / "w.duckdb"
+    with pytest.raises(FormatConfigError, match="unknown type 'datetime'"):
+        load_package(SEED_002, "demo-unified", database, mapping=mapping)
+    assert not database.exists()
