@@ -50,7 +50,7 @@ lint: setup
 
 sql-lint: setup
 	@mkdir -p warehouse
-	ROLLCALL_DUCKDB_PATH=warehouse/lint.duckdb $(BIN)/sqlfluff lint models tests/dbt --disable-progress-bar
+	ROLLCALL_DUCKDB_PATH=warehouse/lint.duckdb $(BIN)/sqlfluff lint models tests/dbt --disable-progress-bar --processes 2
 
 build: setup
 	$(BIN)/rollcall build
