@@ -405,3 +405,20 @@ def test_a_malformed_mapping_file_is_refused_before_anything_is_written(tmp_path
     with pytest.raises(FormatConfigError, match="unknown type 'datetime'"):
         load_package(SEED_002, "demo-unified", database, mapping=mapping)
     assert not database.exists()
+
+
+def test_star_v2_dates_with_two_digit_years_are_read(tmp_path: Path, registry: Path) -> None:
+    files, database = _gate(
+        tmp_path,
+        registry,
+        {
+            "SM.csv": STAR_HEADER
+            + "1,0042,Riverton USD,A1,10/30/18 10:47:31,500\n1,0043,Riverton USD,A2,2018-10-31,480\n"
+        },
+        "riverton",
+    )
+    assert files["SM.csv"].status == "loaded", files["SM.csv"].error_text
+    assert query(database, "select student_identifier, completed_at, assessment_subject from raw_star.assessments") == [
+        ("0042", "2018-10-30 10:47:31", "math"),
+        ("0043", "2018-10-31 00:00:00", "math"),
+    ]
