@@ -40,6 +40,7 @@ from loaders.oneroster.csv_reader import (
     _sql_string,
     count_encoding_deviations,
     lf_only_copy,
+    read_csv_with_rejects,
 )
 
 EXTRAS_COLUMN = "_extras"
@@ -155,26 +156,8 @@ def _read(
     result: FileResult,
     schools: set[str] | None,
 ) -> pa.Table:
-    suffix = next(_unique)
-    errors_table, scans_table = f"rollcall_reject_errors_{suffix}", f"rollcall_reject_scans_{suffix}"
     width = len(header)
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
-    reader = (
-        f"read_csv({_sql_string(str(path))}, header = true, auto_detect = false, delim = ',',"
-        f" quote = '\"', escape = '\"', columns = {columns}, encoding = 'utf-8',"
-        f" store_rejects = true, rejects_table = '{errors_table}', rejects_scan = '{scans_table}')"
-    )
-    try:
-        parsed = con.execute(f"select * from {reader}").to_arrow_table()
-        rejected = con.execute(
-            f"""select line, min(error_type)::varchar, string_agg(distinct error_message, '; '),
-                       trim(any_value(csv_line), chr(10) || chr(13))
-                from {errors_table} group by line order by line"""
-        ).fetchall()
-    except duckdb.Error as exc:
-        raise FileRefused(f"cannot be parsed as CSV: {str(exc).splitlines()[0]}") from exc
-    finally:
-        con.execute(f"drop table if exists {errors_table}; drop table if exists {scans_table}")
+    parsed, rejected = read_csv_with_rejects(con, path, width, "select * from {reader}")
 
     row_numbers = _row_numbers(parsed.num_rows, np.array([r[0] for r in rejected], dtype=np.int64))
     parsed = parsed.append_column("_row_number", pa.array(row_numbers, type=pa.int64()))

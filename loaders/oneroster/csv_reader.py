@@ -202,25 +202,23 @@ def read_oneroster_csv(
     return _parse(con, path, spec, header, lineage, result)
 
 
-def _parse(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    spec: FileSpec,
-    header: HeaderMap,
-    lineage: Lineage,
-    result: FileResult,
-) -> pa.Table:
+def read_csv_with_rejects(
+    con: duckdb.DuckDBPyConnection, path: Path, width: int, select: str, null_padding: bool = False
+) -> tuple[pa.Table, list[tuple]]:
+    """Parse ``path`` as ``width`` text columns ``c0..cN`` with DuckDB's CSV reader, keeping the
+    rows it cannot place: ``select`` (with ``{reader}`` for the scan) gives the result, and the
+    rejected rows come back as (line, error type, message, raw line). Raises ``FileRefused``."""
     suffix = next(_unique)
     errors_table, scans_table = f"rollcall_reject_errors_{suffix}", f"rollcall_reject_scans_{suffix}"
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(header.width)) + "}"
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     reader = (
         f"read_csv({_sql_string(str(path))}, header = true, auto_detect = false, delim = ',',"
         f" quote = '\"', escape = '\"', columns = {columns}, encoding = 'utf-8',"
         f" store_rejects = true, rejects_table = '{errors_table}', rejects_scan = '{scans_table}',"
-        f" null_padding = {'true' if header.trailing_empty else 'false'})"
+        f" null_padding = {'true' if null_padding else 'false'})"
     )
     try:
-        table = con.execute(f"select\n    {_select_list(spec, header)}\nfrom {reader}").to_arrow_table()
+        table = con.execute(select.replace("{reader}", reader)).to_arrow_table()
         rejected = con.execute(
             f"""select line, min(error_type)::varchar, string_agg(distinct error_message, '; '),
                        trim(any_value(csv_line), chr(10) || chr(13))
@@ -230,6 +228,24 @@ def _parse(
         raise FileRefused(f"cannot be parsed as CSV: {str(exc).splitlines()[0]}") from exc
     finally:
         con.execute(f"drop table if exists {errors_table}; drop table if exists {scans_table}")
+    return table, rejected
+
+
+def _parse(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    spec: FileSpec,
+    header: HeaderMap,
+    lineage: Lineage,
+    result: FileResult,
+) -> pa.Table:
+    table, rejected = read_csv_with_rejects(
+        con,
+        path,
+        header.width,
+        f"select\n    {_select_list(spec, header)}\nfrom {{reader}}",
+        bool(header.trailing_empty),
+    )
 
     if rejected:
         con.executemany(

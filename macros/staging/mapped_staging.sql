@@ -69,3 +69,10 @@
 {% macro is_sms_capable(digits_column) -%}
     ({{ digits_column }} is not null and left({{ digits_column }}, 3) not in ('800', '833', '844', '855', '866', '877', '888'))
 {%- endmacro %}
+
+{#- A phone column of a mapped layout: as sent, and the loader's 10 digits and validity. -#}
+{% macro phone_columns(column) -%}
+        {{ clean_text(column) }} as {{ column }}_as_sent,
+        {{ column }}_digits,
+        {{ column }}_is_valid
+{%- endmacro %}

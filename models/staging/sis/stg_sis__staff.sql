@@ -15,12 +15,8 @@ renamed as (
         {{ clean_text('school_id') }} as school_id,
         {{ clean_text('title_code') }} as title_code,
         {{ clean_email('email') }} as email,
-        {{ clean_text('phone') }} as phone_as_sent,
-        phone_digits,
-        phone_is_valid,
-        {{ clean_text('alternate_phone') }} as alternate_phone_as_sent,
-        alternate_phone_digits,
-        alternate_phone_is_valid,
+        {{ phone_columns('phone') }},
+        {{ phone_columns('alternate_phone') }},
         {{ language_or_english('language_code') }} as language_code,
         {{ mapped_lineage_columns() }}
     from latest
