@@ -181,8 +181,14 @@ def _cmd_pull_clever(args: argparse.Namespace) -> int:
     except CleverPullError as exc:
         print(f"rollcall pull-clever: failed, nothing loaded: {exc}", file=sys.stderr)
         return 1
+    return _print_pull_report(report, show_read=False)
+
+
+def _print_pull_report(report, show_read: bool) -> int:
+    """One line per file a pull landed (counts only, never record contents); the exit code."""
     for f in report.files:
-        line = f"  {f.file_name:<22}  {f.status:<8}  {f.mode or '':<5}  landed {f.rows_landed:,}"
+        read = f"read {f.rows_read:,}  " if show_read else ""
+        line = f"  {f.file_name:<22}  {f.status:<8}  {f.mode or '':<5}  {read}landed {f.rows_landed:,}"
         line += f"  tombstoned {f.rows_tombstoned:,}" if f.rows_tombstoned else ""
         print(line + (f"  — {f.error_text}" if f.error_text else ""))
     print(f"pull {report.load_id} for {report.district_id}: {report.status}; {report.rows_landed:,} rows landed")
@@ -233,14 +239,7 @@ def _cmd_pull_rest(args: argparse.Namespace) -> int:
         return 1
     finally:
         logger.removeHandler(progress)
-    for f in report.files:
-        line = f"  {f.file_name:<22}  {f.status:<8}  {f.mode or '':<5}  read {f.rows_read:,}  landed {f.rows_landed:,}"
-        line += f"  tombstoned {f.rows_tombstoned:,}" if f.rows_tombstoned else ""
-        print(line + (f"  — {f.error_text}" if f.error_text else ""))
-    print(f"pull {report.load_id} for {report.district_id}: {report.status}; {report.rows_landed:,} rows landed")
-    if report.status == "failed":
-        return 1
-    return EXIT_OK if report.status == "succeeded" else EXIT_PARTIAL
+    return _print_pull_report(report, show_read=True)
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:

@@ -76,3 +76,16 @@
         {{ column }}_digits,
         {{ column }}_is_valid
 {%- endmacro %}
+
+{#- Name and contact columns every SIS person layout shares (students, staff, guardians). -#}
+{% macro sis_contact_columns(has_alternate_email=true) -%}
+        {{ clean_text('first_name') }} as first_name,
+        {{ clean_text('last_name') }} as last_name,
+        {{ clean_email('email') }} as email,
+        {%- if has_alternate_email %}
+        {{ clean_email('alternate_email') }} as alternate_email,
+        {%- endif %}
+        {{ phone_columns('phone') }},
+        {{ phone_columns('alternate_phone') }},
+        {{ language_or_english('language_code') }} as language_code
+{%- endmacro %}
