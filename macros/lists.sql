@@ -25,3 +25,36 @@
 {% macro default__split_user_identifier(item, part) -%}
     nullif(trim(regexp_extract(trim({{ item }}), '^\{?\s*([^:}]*?)\s*:\s*(.*?)\s*\}?$', {{ 1 if part == 'type' else 2 }})), '')
 {%- endmacro %}
+
+{#-
+    previous_slices of an attendance record: the (student_id, attendance_date) pairs it held
+    before corrections moved it, so the incremental models recompute the days it left.
+-#}
+{% macro previous_slices_type() -%}
+    {{ return(adapter.dispatch('previous_slices_type', 'rollcall')()) }}
+{%- endmacro %}
+
+{% macro default__previous_slices_type() -%}
+    struct(student_id varchar, attendance_date date)[]
+{%- endmacro %}
+
+{#- `slices` with one more pair appended (a null list starts empty). -#}
+{% macro append_previous_slice(slices, student_id, attendance_date) -%}
+    {{ return(adapter.dispatch('append_previous_slice', 'rollcall')(slices, student_id, attendance_date)) }}
+{%- endmacro %}
+
+{% macro default__append_previous_slice(slices, student_id, attendance_date) -%}
+    list_append(
+        coalesce({{ slices }}, cast([] as {{ previous_slices_type() }})),
+        {'student_id': {{ student_id }}, 'attendance_date': {{ attendance_date }}}
+    )
+{%- endmacro %}
+
+{#- A join clause: one row per pair of `slices`, as alias.student_id and alias.attendance_date. -#}
+{% macro unnest_previous_slices(slices, alias) -%}
+    {{ return(adapter.dispatch('unnest_previous_slices', 'rollcall')(slices, alias)) }}
+{%- endmacro %}
+
+{% macro default__unnest_previous_slices(slices, alias) -%}
+    cross join lateral (select unnest({{ slices }}, recursive := true)) as {{ alias }}
+{%- endmacro %}

@@ -138,9 +138,16 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
+    from rollcall.build_plan import plan_build
     from rollcall.dbt import run_dbt
 
-    return run_dbt(["build", *args.extra])
+    plan = plan_build(database_path(), args.extra)
+    if plan.is_empty:
+        print(f"rollcall build: {plan.reason}; nothing to build")
+        return EXIT_OK
+    changed = f" ({', '.join(s.removeprefix('source:') for s in plan.changed_sources)})" if plan.changed_sources else ""
+    print(f"rollcall build: {plan.reason}{changed}")
+    return run_dbt(["build", *plan.dbt_args])
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

@@ -78,6 +78,15 @@ STAGING_COMMON_DOCS = {
 
 DERIVED_DOCS = {
     "is_daily_record": "True for a daily attendance record (no class); false for a period record.",
+    "changed_at": (
+        "When the record last changed: the start of the load that landed its current version, or of a later"
+        " load whose bulk file no longer had it. Incremental models downstream pick up records changed since"
+        " their last build."
+    ),
+    "previous_slices": (
+        "The (student_id, attendance_date) pairs a correction moved the record away from, so incremental builds"
+        " recompute the days it left; null for a record never moved."
+    ),
 }
 
 _AS_PATTERN = re.compile(r"\bas\s+(\w+),?\s*$")
@@ -86,7 +95,8 @@ _RAW_PATTERN = re.compile(r"\(\s*'\"?(\w+)\"?'")
 
 def staging_lineage(sql: str) -> dict[str, str]:
     """Map staged column -> raw column from the ``renamed`` CTE of a staging model."""
-    renamed = sql.split("renamed as (", 1)[1]
+    renamed, *rest = re.split(r"\n\),?\n", sql.split("renamed as (", 1)[1], maxsplit=1)
+    after = rest[0] if rest else ""
     mapping: dict[str, str] = {}
     chunk: list[str] = []
     for line in renamed.splitlines():
@@ -113,6 +123,10 @@ def staging_lineage(sql: str) -> dict[str, str]:
             raw = _RAW_PATTERN.search("\n".join(chunk))
             mapping[match.group(1)] = raw.group(1) if raw else match.group(1)
             chunk = []
+    # derived columns a later CTE adds (incremental bookkeeping such as previous_slices)
+    for column in DERIVED_DOCS:
+        if column not in mapping and re.search(rf"\bas\s+{column},?\s*$", after, re.MULTILINE):
+            mapping[column] = column
     return mapping
 
 

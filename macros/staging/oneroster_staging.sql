@@ -4,29 +4,58 @@
     The current state of each record from its raw event history: the latest landed file row
     per district and sourcedId, plus the time of a later bulk_tombstone event (the record was
     missing from a newer bulk file) when there is one. Raw tables keep every version;
-    staging shows one row per record, tombstoned records included and flagged.
+    staging shows one row per record, tombstoned records included and flagged. Only records
+    with more than one version are ranked (found by hash), so a first load of tens of millions
+    of rows is never sorted.
 -#}
 {% macro latest_oneroster_records(source_relation) -%}
-    select
-        latest_rows.*,
-        tombstones.tombstoned_at as _bulk_tombstoned_at
-    from (
-        select *
+    {%- set record_key = row_hash(['_district_id', 'trim(sourced_id)']) -%}
+    with file_rows as {{ inline_cte() }} (
+        select * from {{ source_relation }}
+        where
+            {{ clean_text('sourced_id') }} is not null
+            and coalesce(_change_kind, 'file_row') = 'file_row'
+    ),
+
+    repeated_keys as (
+        select {{ record_key }} as record_key
+        from file_rows
+        group by {{ record_key }}
+        having count(*) > 1
+    ),
+
+    superseded_rows as (
+        select
+            _district_id,
+            _file_sha256,
+            _row_number
         from (
             select
-                *,
+                _district_id,
+                _file_sha256,
+                _row_number,
                 row_number() over (
                     partition by _district_id, trim(sourced_id)
                     order by _loaded_at desc, _row_number desc
-                ) as _version_rank
-            from {{ source_relation }}
-            where
-                {{ clean_text('sourced_id') }} is not null
-                and coalesce(_change_kind, 'file_row') = 'file_row'
+                ) as version_rank
+            from file_rows
+            where {{ record_key }} in (select record_key from repeated_keys)
         ) as ranked
-        where _version_rank = 1
-    ) as latest_rows
-    left join (
+        where version_rank > 1
+    ),
+
+    latest_rows as (
+        select file_rows.*
+        from file_rows
+        left join superseded_rows
+            on
+                file_rows._district_id = superseded_rows._district_id
+                and file_rows._file_sha256 = superseded_rows._file_sha256
+                and file_rows._row_number = superseded_rows._row_number
+        where superseded_rows._row_number is null
+    ),
+
+    tombstones as (
         select
             _district_id,
             trim(sourced_id) as sourced_id,
@@ -34,7 +63,13 @@
         from {{ source_relation }}
         where _change_kind = 'bulk_tombstone'
         group by _district_id, trim(sourced_id)
-    ) as tombstones
+    )
+
+    select
+        latest_rows.*,
+        tombstones.tombstoned_at as _bulk_tombstoned_at
+    from latest_rows
+    left join tombstones
         on
             latest_rows._district_id = tombstones._district_id
             and trim(latest_rows.sourced_id) = tombstones.sourced_id

@@ -15,7 +15,7 @@ final as (
         membership_days,
         absent_days
     from student_rates
-    where absent_days > membership_days
+    where absent_day_units > membership_days * {{ absent_units_per_day() }}
 )
 
 select * from final

@@ -1,9 +1,8 @@
--- What: a student is a member of at most one school on any instructional day.
+-- What: exactly one school counts each membership day of a student.
 -- When it matters: overlapping enrollments at two schools (a transfer entered without closing
---   the old enrollment) make both schools count the day, inflating membership and absences.
--- How to fix: end the old enrollment (endDate, exclusive) on the day the new one begins.
-{{ config(severity = 'warn') }}
-
+--   the old enrollment) must not let both schools count the day; membership gives the day to
+--   the enrollment that began last and lists the overlap in quality.fct_membership_overlaps.
+-- How to fix: a failure here is a defect in rollcall's membership rule, not in the data.
 with membership_days as (
     select * from {{ ref('int_membership_days_expanded') }}
 ),
@@ -13,10 +12,10 @@ final as (
         district_id,
         student_id,
         calendar_date,
-        count(*) as school_count
+        sum(case when is_counted then 1 else 0 end) as counting_schools
     from membership_days
     group by district_id, student_id, calendar_date
-    having count(*) > 1
+    having sum(case when is_counted then 1 else 0 end) <> 1
 )
 
 select * from final

@@ -64,7 +64,7 @@ def test_every_model_has_a_primary_key_test(manifest):
         tests = tests_by_model.get(model["unique_id"], set())
         unique_columns = {t.split(":", 1)[1] for t in tests if t.startswith("unique:")}
         not_null_columns = {t.split(":", 1)[1] for t in tests if t.startswith("not_null:")}
-        has_key = "unique_combination_of_columns" in tests or unique_columns & not_null_columns
+        has_key = bool({"unique_combination_of_columns", "primary_key"} & tests) or unique_columns & not_null_columns
         assert has_key, f"{model['name']} has no primary-key test"
 
 

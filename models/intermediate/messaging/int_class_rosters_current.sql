@@ -1,7 +1,10 @@
 -- Who is in which class on the messaging date (var messaging_as_of_date; default today, or a
 -- district's last attendance day when its school year has ended):
 -- OneRoster enrollments whose effective dates contain the date, and the SIS's current
--- section (teacher) and enrollment (student) files.
+-- section (teacher) and enrollment (student) files. Tagged reads_clock: `rollcall build` rebuilds
+-- it (and what reads it) on the first build of a new day even when nothing was loaded.
+{{ config(tags=['reads_clock']) }}
+
 with enrollments as (
     select * from {{ ref('int_enrollments_dated') }}
 ),

@@ -1,7 +1,7 @@
 -- Chronic absenteeism under every named rule set side by side (seeds/chronic_absence_rule_sets.csv):
 -- one row per rule set, student, academic session and — for school-scope rule sets — school.
 -- District-scope rule sets follow the student across schools (school_id is null). Each row
--- says which rule set produced it; thresholds are inclusive and compared in exact decimals.
+-- says which rule set produced it; thresholds are inclusive and compared in exact absent units.
 {%- set student_keys = [
     'rule_set_id',
     'scope',
@@ -11,13 +11,10 @@
     'student_id',
     'school_id',
     'academic_session_id',
-    'session_type',
-    'school_year',
-    'is_current',
 ] %}
 
-with daily_attendance as (
-    select * from {{ ref('fct_student_daily_attendance') }}
+with session_totals as (
+    select * from {{ ref('int_attendance_sessions_summed') }}
 ),
 
 sessions as (
@@ -28,80 +25,70 @@ rule_sets as (
     select * from {{ ref('chronic_absence_rule_sets') }}
 ),
 
-days_in_sessions as (
-    select
-        daily_attendance.district_id,
-        daily_attendance.student_id,
-        daily_attendance.school_id,
-        daily_attendance.membership_value,
-        daily_attendance.absent_day_value,
-        daily_attendance.attendance_category,
-        sessions.academic_session_id,
-        sessions.session_type,
-        sessions.school_year,
-        sessions.is_current
-    from daily_attendance
-    inner join sessions
-        on
-            daily_attendance.district_id = sessions.district_id
-            and daily_attendance.attendance_date >= sessions.start_date
-            and daily_attendance.attendance_date < sessions.end_date
-),
-
 counted as (
     select
         rule_sets.rule_set_id,
         rule_sets.scope,
         rule_sets.threshold,
         rule_sets.min_membership_days,
-        days_in_sessions.district_id,
-        days_in_sessions.student_id,
-        case when rule_sets.scope = 'school' then days_in_sessions.school_id end as school_id,
-        days_in_sessions.academic_session_id,
-        days_in_sessions.session_type,
-        days_in_sessions.school_year,
-        days_in_sessions.is_current,
-        days_in_sessions.membership_value,
-        case
-            when days_in_sessions.attendance_category <> 'suspension' then days_in_sessions.absent_day_value
-            when rule_sets.suspension_counting = 'all_absent' then days_in_sessions.membership_value
-            when rule_sets.suspension_counting = 'excluded' then 0
-            else days_in_sessions.absent_day_value
-        end as counted_absent_value
-    from days_in_sessions
+        session_totals.district_id,
+        session_totals.student_id,
+        case when rule_sets.scope = 'school' then session_totals.school_id end as school_id,
+        session_totals.academic_session_id,
+        session_totals.membership_days,
+        session_totals.membership_day_count,
+        case rule_sets.suspension_counting
+            when 'all_absent' then session_totals.absent_day_units_suspension_as_absent
+            when 'excluded' then session_totals.absent_day_units_suspension_excluded
+            else session_totals.absent_day_units
+        end as counted_absent_units
+    from session_totals
     cross join rule_sets
 ),
 
 per_student as (
     select
         {{ student_keys | join(',\n        ') }},
-        sum(membership_value) as membership_days,
-        sum(counted_absent_value) as absent_days
+        sum(membership_days) as membership_days,
+        sum(membership_day_count) as membership_day_count,
+        sum(counted_absent_units) as absent_day_units
     from counted
     group by {{ student_keys | join(', ') }}
 ),
 
 final as (
     select
-        {{ gen_skey(['district_id', 'student_id']) }} as k_student,
-        {{ gen_skey(['district_id', 'academic_session_id']) }} as k_academic_session,
-        rule_set_id,
-        scope as rule_set_scope,
-        district_id,
-        student_id,
-        school_id,
-        academic_session_id,
-        session_type,
-        school_year,
-        is_current as is_current_session,
-        membership_days,
-        absent_days,
-        {{ absence_rate('absent_days', 'membership_days') }} as absence_rate,
-        membership_days >= min_membership_days as meets_minimum_days,
-        (membership_days >= min_membership_days and absent_days >= threshold * membership_days)
-            as is_chronically_absent,
-        {{ attendance_risk_tier('absent_days', 'membership_days') }} as risk_tier
+        {{ gen_skey(['per_student.district_id', 'per_student.student_id']) }} as k_student,
+        {{ gen_skey(['per_student.district_id', 'per_student.academic_session_id']) }} as k_academic_session,
+        per_student.rule_set_id,
+        per_student.scope as rule_set_scope,
+        per_student.district_id,
+        per_student.student_id,
+        per_student.school_id,
+        per_student.academic_session_id,
+        sessions.session_type,
+        sessions.school_year,
+        sessions.is_current as is_current_session,
+        per_student.membership_days,
+        per_student.membership_day_count,
+        {{ absent_days_from_units('per_student.absent_day_units') }} as absent_days,
+        per_student.absent_day_units,
+        {{ absence_rate('per_student.absent_day_units', 'per_student.membership_days') }} as absence_rate,
+        {{ minimum_days_basis('per_student.membership_days', 'per_student.membership_day_count') }}
+            >= per_student.min_membership_days as meets_minimum_days,
+        {{ is_chronically_absent(
+            'per_student.absent_day_units',
+            'per_student.membership_days',
+            minimum_days_basis('per_student.membership_days', 'per_student.membership_day_count'),
+            threshold='per_student.threshold',
+            min_days='per_student.min_membership_days'
+        ) }} as is_chronically_absent,
+        {{ attendance_risk_tier('per_student.absent_day_units', 'per_student.membership_days') }} as risk_tier
     from per_student
+    inner join sessions
+        on
+            per_student.district_id = sessions.district_id
+            and per_student.academic_session_id = sessions.academic_session_id
 )
 
 select * from final

@@ -33,7 +33,7 @@ described as (
         chronic.school_year,
         chronic.student_id,
         chronic.membership_days,
-        chronic.absent_days,
+        chronic.absent_day_units,
         chronic.meets_minimum_days,
         chronic.is_chronically_absent,
         coalesce(students.grade_level, 'Not reported') as grade_level,
@@ -82,7 +82,7 @@ cells as (
         sum(case when meets_minimum_days then 1 else 0 end) as eligible_student_count,
         sum(case when is_chronically_absent then 1 else 0 end) as chronically_absent_count,
         sum(membership_days) as membership_days,
-        sum(absent_days) as absent_days
+        sum(absent_day_units) as absent_day_units
     from grouped
     group by {{ cell_keys | join(', ') }}
 ),
@@ -94,8 +94,8 @@ final as (
         {{ publishable('student_count') }} as student_count,
         {{ publishable('eligible_student_count') }} as eligible_student_count,
         {{ publishable('chronically_absent_count') }} as chronically_absent_count,
-        {{ publishable(absence_rate('absent_days', 'membership_days')) }} as absence_rate,
-        {{ publishable(absence_rate('chronically_absent_count', 'eligible_student_count')) }} as chronic_absence_rate
+        {{ publishable(absence_rate('absent_day_units', 'membership_days')) }} as absence_rate,
+        {{ publishable(count_share('chronically_absent_count', 'eligible_student_count')) }} as chronic_absence_rate
     from cells
 )
 

@@ -4,10 +4,8 @@ with student_rates as (
     select * from {{ ref('fct_student_absence_rates') }}
 ),
 
-final as (
+per_school as (
     select
-        {{ gen_skey(['district_id', 'school_id']) }} as k_school,
-        {{ gen_skey(['district_id', 'academic_session_id']) }} as k_academic_session,
         district_id,
         school_id,
         academic_session_id,
@@ -19,10 +17,7 @@ final as (
         sum(case when meets_minimum_days then 1 else 0 end) as eligible_student_count,
         sum(case when is_chronically_absent then 1 else 0 end) as chronically_absent_count,
         sum(membership_days) as membership_days,
-        sum(absent_days) as absent_days,
-        {{ absence_rate('sum(absent_days)', 'sum(membership_days)') }} as absence_rate,
-        {{ absence_rate('sum(case when is_chronically_absent then 1 else 0 end)',
-                        'sum(case when meets_minimum_days then 1 else 0 end)') }} as chronic_absence_rate
+        sum(absent_day_units) as absent_day_units
     from student_rates
     group by
         district_id,
@@ -32,6 +27,27 @@ final as (
         session_title,
         school_year,
         is_current_session
+),
+
+final as (
+    select
+        {{ gen_skey(['district_id', 'school_id']) }} as k_school,
+        {{ gen_skey(['district_id', 'academic_session_id']) }} as k_academic_session,
+        district_id,
+        school_id,
+        academic_session_id,
+        session_type,
+        session_title,
+        school_year,
+        is_current_session,
+        student_count,
+        eligible_student_count,
+        chronically_absent_count,
+        membership_days,
+        {{ absent_days_from_units('absent_day_units') }} as absent_days,
+        {{ absence_rate('absent_day_units', 'membership_days') }} as absence_rate,
+        {{ count_share('chronically_absent_count', 'eligible_student_count') }} as chronic_absence_rate
+    from per_school
 )
 
 select * from final

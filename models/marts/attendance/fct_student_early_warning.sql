@@ -2,31 +2,88 @@
 -- year so far as of that day. Running totals follow the student across schools (a transfer
 -- never resets them), the streak counts consecutive membership days wholly absent, and the
 -- projection assumes the year-to-date rate continues over the rest of the current school's
--- calendar. The chronic line is the chronic_absence_threshold var (inclusive).
+-- calendar. The chronic line is the chronic_absence_threshold var (inclusive), compared in
+-- exact absent units.
+-- Incremental: a changed slice is recomputed from the student's last row before it, so the
+-- running totals continue from there instead of summing the year again.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_slices('student_id', 'attendance_date') }}",
+    post_hook="{{ record_consumed_slices() }}",
+) }}
+
 with daily_attendance as (
     select * from {{ ref('fct_student_daily_attendance') }}
 ),
 
 school_years as (
-    select * from {{ ref('dim_academic_sessions') }}
-    where session_type = 'schoolYear'
+    select * from {{ ref('stg_oneroster__academic_sessions') }}
+    where not is_tombstoned and session_type = 'schoolYear'
 ),
 
 school_days as (
     select * from {{ ref('int_school_days_filtered') }}
 ),
 
-days_in_year as (
+slice_starts as (
+    {{ changed_slice_starts('daily_attendance') }}
+),
+
+days_to_build as (
     select
-        daily_attendance.*,
-        school_years.academic_session_id as school_year_session_id,
+        daily_attendance.district_id,
+        daily_attendance.student_id,
+        daily_attendance.school_id,
+        daily_attendance.attendance_date,
+        daily_attendance.membership_value,
+        daily_attendance.absent_day_units,
+        daily_attendance.is_absent,
+        daily_attendance.is_whole_day_absent,
         school_years.school_year
     from daily_attendance
+    inner join slice_starts
+        on
+            daily_attendance.district_id = slice_starts.district_id
+            and daily_attendance.student_id = slice_starts.student_id
+            and daily_attendance.attendance_date >= slice_starts.slice_start
     inner join school_years
         on
             daily_attendance.district_id = school_years.district_id
             and daily_attendance.attendance_date >= school_years.start_date
             and daily_attendance.attendance_date < school_years.end_date
+),
+
+-- the running totals as they stood on each changed student's last day before its slice
+carried as (
+    {%- if is_incremental() %}
+        select
+            kept.district_id,
+            kept.student_id,
+            kept.school_year,
+            max_by(kept.ytd_membership_days, kept.attendance_date) as ytd_membership_days,
+            max_by(kept.ytd_absent_day_units, kept.attendance_date) as ytd_absent_day_units,
+            max_by(kept.ytd_absence_count, kept.attendance_date) as ytd_absence_count,
+            max_by(kept.consecutive_absent_days, kept.attendance_date) as consecutive_absent_days
+        from {{ this }} as kept
+        inner join slice_starts
+            on
+                kept.district_id = slice_starts.district_id
+                and kept.student_id = slice_starts.student_id
+                and kept.attendance_date < slice_starts.slice_start
+        group by kept.district_id, kept.student_id, kept.school_year
+    {%- else %}
+        select
+            cast(null as {{ dbt.type_string() }}) as district_id,
+            cast(null as {{ dbt.type_string() }}) as student_id,
+            cast(null as integer) as school_year,
+            cast(null as decimal(18, 2)) as ytd_membership_days,
+            cast(null as bigint) as ytd_absent_day_units,
+            cast(null as bigint) as ytd_absence_count,
+            cast(null as bigint) as consecutive_absent_days
+        where false
+    {%- endif %}
 ),
 
 remaining_school_days as (
@@ -50,14 +107,14 @@ remaining_school_days as (
 running as (
     select
         *,
-        sum(membership_value) over year_to_date as ytd_membership_days,
-        sum(absent_day_value) over year_to_date as ytd_absent_days,
-        sum(case when is_absent then 1 else 0 end) over year_to_date as ytd_absence_count,
+        sum(membership_value) over year_to_date as run_membership_days,
+        sum(absent_day_units) over year_to_date as run_absent_day_units,
+        sum(case when is_absent then 1 else 0 end) over year_to_date as run_absence_count,
         -- islands of consecutive whole-day absences: days since the last day that was not one
-        sum(case when absent_value >= 1 then 0 else 1 end) over year_to_date as present_day_number
-    from days_in_year
+        sum(case when is_whole_day_absent then 0 else 1 end) over year_to_date as present_day_number
+    from days_to_build
     window year_to_date as (
-        partition by district_id, student_id, school_year_session_id
+        partition by district_id, student_id, school_year
         order by attendance_date
         rows between unbounded preceding and current row
     )
@@ -66,50 +123,68 @@ running as (
 streaks as (
     select
         *,
-        sum(case when absent_value >= 1 then 1 else 0 end) over (
-            partition by district_id, student_id, school_year_session_id, present_day_number
+        sum(case when is_whole_day_absent then 1 else 0 end) over (
+            partition by district_id, student_id, school_year, present_day_number
             order by attendance_date
             rows between unbounded preceding and current row
-        ) as consecutive_absent_days
+        ) as run_consecutive_absent_days
     from running
 ),
 
-final as (
+continued as (
     select
-        streaks.k_student,
-        streaks.k_school,
-        streaks.district_id,
-        streaks.student_id,
-        streaks.school_id,
-        streaks.attendance_date,
-        streaks.school_year,
-        streaks.is_absent,
-        streaks.ytd_membership_days,
-        streaks.ytd_absent_days,
-        streaks.ytd_absence_count,
-        {{ absence_rate('streaks.ytd_absent_days', 'streaks.ytd_membership_days') }} as ytd_absence_rate,
-        {{ attendance_risk_tier('streaks.ytd_absent_days', 'streaks.ytd_membership_days') }} as ytd_risk_tier,
-        streaks.consecutive_absent_days,
-        coalesce(remaining_school_days.remaining_instructional_days, 0) as remaining_instructional_days,
-        streaks.ytd_membership_days + coalesce(remaining_school_days.remaining_instructional_days, 0)
-            as projected_membership_days,
-        {{ is_chronically_absent(
-            'streaks.ytd_absent_days',
-            'streaks.ytd_membership_days',
-            days_for_minimum='streaks.ytd_membership_days + coalesce(remaining_school_days.remaining_instructional_days, 0)'
-        ) }} as is_projected_chronically_absent,
-        greatest(
-            cast({{ var('chronic_absence_threshold') }} as decimal(9, 4))
-            * (streaks.ytd_membership_days + coalesce(remaining_school_days.remaining_instructional_days, 0))
-            - streaks.ytd_absent_days,
-            0
-        ) as absent_days_until_chronic
+        streaks.*,
+        coalesce(carried.ytd_membership_days, 0) + streaks.run_membership_days as ytd_membership_days,
+        coalesce(carried.ytd_absent_day_units, 0) + streaks.run_absent_day_units as ytd_absent_day_units,
+        coalesce(carried.ytd_absence_count, 0) + streaks.run_absence_count as ytd_absence_count,
+        -- a streak that was running on the carried day goes on until the first day that is not one
+        streaks.run_consecutive_absent_days
+        + case when streaks.present_day_number = 0 then coalesce(carried.consecutive_absent_days, 0) else 0 end
+            as consecutive_absent_days,
+        coalesce(remaining_school_days.remaining_instructional_days, 0) as remaining_instructional_days
     from streaks
+    left join carried
+        on
+            streaks.district_id = carried.district_id
+            and streaks.student_id = carried.student_id
+            and streaks.school_year = carried.school_year
     left join remaining_school_days
         on
             streaks.district_id = remaining_school_days.district_id
             and streaks.school_id = remaining_school_days.school_id
             and streaks.attendance_date = remaining_school_days.calendar_date
+),
+
+final as (
+    select
+        {{ gen_skey(['district_id', 'student_id']) }} as k_student,
+        {{ gen_skey(['district_id', 'school_id']) }} as k_school,
+        district_id,
+        student_id,
+        school_id,
+        attendance_date,
+        school_year,
+        is_absent,
+        ytd_membership_days,
+        {{ absent_days_from_units('ytd_absent_day_units') }} as ytd_absent_days,
+        ytd_absent_day_units,
+        ytd_absence_count,
+        {{ absence_rate('ytd_absent_day_units', 'ytd_membership_days') }} as ytd_absence_rate,
+        {{ attendance_risk_tier('ytd_absent_day_units', 'ytd_membership_days') }} as ytd_risk_tier,
+        consecutive_absent_days,
+        remaining_instructional_days,
+        ytd_membership_days + remaining_instructional_days as projected_membership_days,
+        {{ is_chronically_absent(
+            'ytd_absent_day_units',
+            'ytd_membership_days',
+            'ytd_membership_days + remaining_instructional_days'
+        ) }} as is_projected_chronically_absent,
+        cast(round(greatest(
+            {{ var('chronic_absence_threshold') }} * cast(ytd_membership_days + remaining_instructional_days as {{ type_double() }})
+            - cast(ytd_absent_day_units as {{ type_double() }}) / {{ absent_units_per_day() }},
+            0
+        ), 6) as decimal(18, 6)) as absent_days_until_chronic
+    from continued
 )
 
 select * from final

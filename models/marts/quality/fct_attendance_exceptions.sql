@@ -1,11 +1,24 @@
 -- Attendance records that are not counted, one row each with the reason (first that applies):
---   invalid_date           the date could not be read
---   future_date            dated after the day it was loaded
---   duplicate              a newer record exists for the same student, school, date (and class period)
---   unknown_code           the code is not in absenceCodes.csv (the day counts present)
---   non_instructional_day  not an instructional day of the school's calendar
---   no_enrollment          the student has no student enrollment at the school
---   outside_membership     enrolled at the school, but not on that date
+--   invalid_date              the date could not be read
+--   future_date               dated after the day it was loaded
+--   duplicate                 a newer record exists for the same student, school, date (and class period)
+--   unknown_code              the code is not in absenceCodes.csv (the day counts present)
+--   non_instructional_day     not an instructional day of the school's calendar
+--   no_enrollment             the student has no student enrollment at the school
+--   outside_membership        enrolled at the school, but not on that date
+--   counted_at_other_school   enrolled there that day, but an overlapping enrollment at another
+--                             school gets the day (int_membership_days_expanded)
+-- A record dated after the district's as-of date (the attendance_as_of_date var) is not an
+-- exception: it is simply not counted yet.
+-- Incremental: only the changed slices (int_attendance_changed_slices) are recomputed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_slices('student_id', 'attendance_date') }}",
+    post_hook="{{ record_consumed_slices() }}",
+) }}
+
 with attendance_records as (
     select * from {{ ref('int_attendance_records_unioned') }}
     where not is_tombstoned
@@ -24,6 +37,10 @@ membership_days as (
     select * from {{ ref('int_membership_days_expanded') }}
 ),
 
+as_of_dates as (
+    select * from {{ ref('int_districts_as_of_dates') }}
+),
+
 enrollments as (
     select distinct
         district_id,
@@ -33,14 +50,48 @@ enrollments as (
     where enrollment_role = 'student'
 ),
 
+candidate_students as (
+    select district_id, user_id as student_id from attendance_records
+),
+
+slice_starts as (
+    {{ changed_slice_starts('candidate_students') }}
+),
+
+records_to_build as (
+    select attendance_records.*
+    from attendance_records
+    inner join slice_starts
+        on
+            attendance_records.district_id = slice_starts.district_id
+            and attendance_records.user_id is not distinct from slice_starts.student_id
+            and coalesce(attendance_records.attendance_date, {{ beginning_of_time() }}) >= slice_starts.slice_start
+),
+
+membership_to_check as (
+    select membership_days.*
+    from membership_days
+    inner join slice_starts
+        on
+            membership_days.district_id = slice_starts.district_id
+            and membership_days.student_id = slice_starts.student_id
+            and membership_days.calendar_date >= slice_starts.slice_start
+),
+
+superseded as (
+    {{ superseded_attendance_records('records_to_build') }}
+),
+
 ranked as (
     select
-        *,
-        row_number() over (
-            partition by district_id, user_id, school_id, attendance_date, is_daily_record, class_id, period
-            order by loaded_at desc, source_row_number desc
-        ) as version_rank
-    from attendance_records
+        records_to_build.*,
+        superseded.attendance_record_id is not null as is_superseded
+    from records_to_build
+    left join superseded
+        on
+            records_to_build.district_id = superseded.district_id
+            and records_to_build.attendance_record_id = superseded.attendance_record_id
+            and records_to_build.source_system = superseded.source_system
 ),
 
 known_codes as (
@@ -66,11 +117,13 @@ classified as (
         case
             when ranked.attendance_date is null then 'invalid_date'
             when ranked.attendance_date > cast(ranked.loaded_at as date) then 'future_date'
-            when ranked.version_rank > 1 then 'duplicate'
+            when ranked.is_superseded then 'duplicate'
             when known_codes.absence_code is null then 'unknown_code'
             when school_days.calendar_date is null then 'non_instructional_day'
-            when membership_days.calendar_date is null and enrollments.student_id is null then 'no_enrollment'
-            when membership_days.calendar_date is null then 'outside_membership'
+            when ranked.attendance_date > as_of_dates.as_of_date then null
+            when membership_to_check.calendar_date is null and enrollments.student_id is null then 'no_enrollment'
+            when membership_to_check.calendar_date is null then 'outside_membership'
+            when not membership_to_check.is_counted then 'counted_at_other_school'
         end as exception_reason
     from ranked
     left join known_codes
@@ -82,17 +135,19 @@ classified as (
             ranked.district_id = school_days.district_id
             and ranked.school_id = school_days.school_id
             and ranked.attendance_date = school_days.calendar_date
+    left join as_of_dates
+        on ranked.district_id = as_of_dates.district_id
     left join enrollments
         on
             ranked.district_id = enrollments.district_id
             and ranked.user_id = enrollments.student_id
             and ranked.school_id = enrollments.school_id
-    left join membership_days
+    left join membership_to_check
         on
-            ranked.district_id = membership_days.district_id
-            and ranked.user_id = membership_days.student_id
-            and ranked.school_id = membership_days.school_id
-            and ranked.attendance_date = membership_days.calendar_date
+            ranked.district_id = membership_to_check.district_id
+            and ranked.user_id = membership_to_check.student_id
+            and ranked.school_id = membership_to_check.school_id
+            and ranked.attendance_date = membership_to_check.calendar_date
 ),
 
 final as (

@@ -1,0 +1,39 @@
+{#-
+    on-run-end: every `dbt build` records itself in audit.build_log, so `rollcall build` can
+    select only what the loads since the last complete build changed (rollcall/build_plan.py).
+    A build covers all changes when it selected nothing of its own, or when rollcall planned
+    its selection.
+-#}
+{% macro record_build(results) -%}
+    {%- if execute and flags.WHICH == 'build' -%}
+        {%- set failed = results | selectattr('status', 'in', ['error', 'fail', 'runtime error', 'skipped']) | list -%}
+        {%- set own_selection = invocation_args_dict.get('select') or invocation_args_dict.get('exclude') or invocation_args_dict.get('selector') -%}
+        {%- set covers = var('rollcall_planned_build', false) or not own_selection -%}
+        {%- set fingerprint = var('rollcall_project_fingerprint', none) -%}
+        create schema if not exists audit;
+        create table if not exists audit.build_log (
+            invocation_id {{ dbt.type_string() }},
+            started_at {{ dbt.type_timestamp() }},
+            finished_at {{ dbt.type_timestamp() }},
+            status {{ dbt.type_string() }},
+            covers_all_changes boolean,
+            project_fingerprint {{ dbt.type_string() }},
+            build_date date,
+            nodes_run integer,
+            nodes_failed integer
+        );
+        insert into audit.build_log values (
+            '{{ invocation_id }}',
+            cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }}),
+            {{ dbt.current_timestamp() }},
+            '{{ "failed" if failed else "success" }}',
+            {{ 'true' if covers else 'false' }},
+            {{ "'" ~ fingerprint ~ "'" if fingerprint else 'null' }},
+            current_date,
+            {{ results | length }},
+            {{ failed | length }}
+        )
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}

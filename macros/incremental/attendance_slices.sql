@@ -1,0 +1,168 @@
+{#-
+    Incremental attendance (docs/performance.md). A slice is one student's days from a date on.
+    `int_attendance_changed_slices` lists, for each build, the slices whose inputs changed since
+    the previous build: per student (a changed record or enrollment) and per district (a changed
+    calendar, session, code, rule or as-of date). The incremental attendance models delete the
+    rows of those slices before inserting them again (pre-hook), and record which build of the
+    change list they consumed (post-hook). A model that missed a build of the change list (run
+    on its own, or the list rebuilt without it) rebuilds itself whole, so a partial `dbt run`
+    can never leave it stale.
+-#}
+
+{#- "From the beginning": the date a whole-student or whole-district change starts from. -#}
+{% macro beginning_of_time() -%}
+    cast('1900-01-01' as date)
+{%- endmacro %}
+
+{#- After every school day: "no change". -#}
+{% macro end_of_time() -%}
+    cast('9999-12-31' as date)
+{%- endmacro %}
+
+{#- A timestamp before every load, for "nothing seen yet". -#}
+{% macro beginning_of_time_ts() -%}
+    cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{#- The table that remembers which build of the change list each incremental model consumed. -#}
+{% macro slice_state_relation() -%}
+    {%- set slices = ref('int_attendance_changed_slices') -%}
+    {{ return(api.Relation.create(database=slices.database, schema=slices.schema, identifier='attendance_incremental_state')) }}
+{%- endmacro %}
+
+{#-
+    How this model stands to the change list, as SQL:
+      'current'  it already consumed this build of the list: nothing to do;
+      'next'     it consumed the previous build: recompute the listed slices;
+      anything else (missed a build, first incremental run): rebuild everything.
+-#}
+{% macro slice_sync_status() -%}
+    {%- set slices = ref('int_attendance_changed_slices') -%}
+    {%- set state = slice_state_relation() -%}
+    {%- set state_exists = adapter.get_relation(database=state.database, schema=state.schema, identifier=state.identifier) if execute else none -%}
+    {%- if state_exists is none -%}
+        'rebuild'
+    {%- else -%}
+        coalesce((
+            select
+                case
+                    when consumed.changes_built_at = changes.built_at then 'current'
+                    when consumed.changes_built_at = changes.previous_built_at then 'next'
+                    else 'rebuild'
+                end
+            from (select max(built_at) as built_at, max(previous_built_at) as previous_built_at from {{ slices }}) as changes
+            cross join (
+                select max(changes_built_at) as changes_built_at from {{ state }} where model_name = '{{ this.identifier }}'
+            ) as consumed
+        ), 'rebuild')
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    True for a row in a changed slice. Outside an incremental run every row is "changed".
+    `date_column` may be null (a record with an unreadable date): it then belongs to the
+    whole-student slice.
+-#}
+{% macro in_changed_slice(district_column, student_column, date_column) -%}
+    {%- set slices = ref('int_attendance_changed_slices') -%}
+    {%- if is_incremental() -%}
+    (
+        {{ slice_sync_status() }} = 'rebuild'
+        or ({{ slice_sync_status() }} = 'next' and (
+            exists (
+                select 1 from {{ slices }} as changed
+                where
+                    changed.student_id is null
+                    and changed.district_id = {{ district_column }}
+                    and coalesce({{ date_column }}, {{ beginning_of_time() }}) >= changed.changed_from_date
+            )
+            or exists (
+                select 1 from {{ slices }} as changed
+                where
+                    changed.district_id = {{ district_column }}
+                    and changed.student_id = {{ student_column }}
+                    and coalesce({{ date_column }}, {{ beginning_of_time() }}) >= changed.changed_from_date
+            )
+        ))
+    )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The students of `candidates` (a relation or subquery with district_id and student_id) whose
+    slice must be recomputed, with the date it starts from (slice_start): the earlier of the
+    student's own change and the district's. Outside an incremental run, and when the model
+    missed a build of the change list, every candidate from the beginning of time.
+-#}
+{% macro changed_slice_starts(candidates) -%}
+    {%- set slices = ref('int_attendance_changed_slices') -%}
+    {%- if is_incremental() %}
+        select
+            candidates.district_id,
+            candidates.student_id,
+            case
+                when {{ slice_sync_status() }} = 'rebuild' then {{ beginning_of_time() }}
+                else least(
+                    coalesce(student_change.changed_from_date, {{ end_of_time() }}),
+                    coalesce(district_change.changed_from_date, {{ end_of_time() }})
+                )
+            end as slice_start
+        from (select distinct district_id, student_id from {{ candidates }}) as candidates
+        left join {{ slices }} as student_change
+            on
+                candidates.district_id = student_change.district_id
+                and candidates.student_id = student_change.student_id
+        left join {{ slices }} as district_change
+            on
+                candidates.district_id = district_change.district_id
+                and district_change.student_id is null
+        where
+            {{ slice_sync_status() }} = 'rebuild'
+            or (
+                {{ slice_sync_status() }} = 'next'
+                and (student_change.changed_from_date is not null or district_change.changed_from_date is not null)
+            )
+    {%- else %}
+        select distinct
+            district_id,
+            student_id,
+            {{ beginning_of_time() }} as slice_start
+        from {{ candidates }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- Per district, the earliest slice start of `slice_starts`: dates before it need no work. -#}
+{% macro district_slice_starts(slice_starts) -%}
+    select
+        district_id,
+        min(slice_start) as slice_start
+    from {{ slice_starts }}
+    group by district_id
+{%- endmacro %}
+
+{#- Pre-hook of a slice-incremental model: delete the rows of the changed slices. -#}
+{% macro delete_changed_slices(student_column='student_id', date_column='attendance_date') -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where {{ in_changed_slice(this ~ '.district_id', this ~ '.' ~ student_column, this ~ '.' ~ date_column) }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- on-run-start: the state table exists before any model runs (two models must not both create it). -#}
+{% macro create_slice_state_table() -%}
+    {%- set state = slice_state_relation() -%}
+    create schema if not exists {{ state.schema }};
+    create table if not exists {{ state }} (model_name {{ dbt.type_string() }}, changes_built_at {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{#- Post-hook of a slice-incremental model: remember which build of the change list it consumed. -#}
+{% macro record_consumed_slices() -%}
+    {%- set state = slice_state_relation() -%}
+    {%- set slices = ref('int_attendance_changed_slices') -%}
+    delete from {{ state }} where model_name = '{{ this.identifier }}';
+    insert into {{ state }} select '{{ this.identifier }}', max(built_at) from {{ slices }}
+{%- endmacro %}

@@ -1,0 +1,40 @@
+{#- SQL the adapters spell differently, in one place (each dispatched: default__ is DuckDB). -#}
+
+{#- A 64-bit float (dbt's type_float is a 32-bit REAL on DuckDB). -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'rollcall')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    double
+{%- endmacro %}
+
+{#- A 64-bit hash of several columns (nulls included): a grouping shortcut, never a key. -#}
+{% macro row_hash(columns) -%}
+    {{ return(adapter.dispatch('row_hash', 'rollcall')(columns)) }}
+{%- endmacro %}
+
+{% macro default__row_hash(columns) -%}
+    hash({{ columns | join(', ') }})
+{%- endmacro %}
+
+{#-
+    Marks a CTE that is read more than once to be inlined, not materialized: for CTEs over tens
+    of millions of wide rows, scanning the table twice beats holding it in memory.
+-#}
+{% macro inline_cte() -%}
+    {{ return(adapter.dispatch('inline_cte', 'rollcall')()) }}
+{%- endmacro %}
+
+{% macro default__inline_cte() -%}
+    not materialized
+{%- endmacro %}
+
+{#- Integer division (truncating). -#}
+{% macro integer_divide(numerator, denominator) -%}
+    {{ return(adapter.dispatch('integer_divide', 'rollcall')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro default__integer_divide(numerator, denominator) -%}
+    ({{ numerator }} // {{ denominator }})
+{%- endmacro %}
