@@ -5,7 +5,8 @@
 -- absent units three ways, one per suspension_counting of the chronic rule sets: as coded,
 -- every suspension period absent, and suspension periods not absent. A rolled-up day takes the
 -- category of what made it absent (suspension, then unexcused, excused, earlyDeparture); a day
--- the periods leave present is a suspension day when its suspension periods would make it absent.
+-- the periods leave present is a suspension day when its suspension periods would make it absent,
+-- else earlyDeparture or tardy when a period was.
 -- Incremental: only the changed slices (int_attendance_changed_slices) are recomputed.
 {{ config(
     materialized='incremental',
@@ -161,7 +162,12 @@ per_day as (
         sum(case when not is_daily_record then units_suspension_excluded end) as period_units_suspension_excluded,
         min(case when not is_daily_record and units_as_coded > 0 then {{ category_precedence('attendance_category') }} end)
             as absent_category_rank,
-        min(case when not is_daily_record then {{ category_precedence('attendance_category') }} end) as any_category_rank
+        min(
+            case
+                when not is_daily_record and attendance_category in ('earlyDeparture', 'tardy')
+                    then {{ category_precedence('attendance_category') }}
+            end
+        ) as late_category_rank
     from valued
     group by district_id, student_id, school_id, attendance_date
 ),
@@ -187,7 +193,7 @@ final as (
             when has_daily_record then daily_category
             when rolled_units_as_coded > 0 then {{ category_of_precedence('absent_category_rank') }}
             when rolled_units_suspension_as_absent > 0 then 'suspension'
-            when any_category_rank in (4, 5) then {{ category_of_precedence('any_category_rank') }}
+            when late_category_rank is not null then {{ category_of_precedence('late_category_rank') }}
             else 'present'
         end as attendance_category,
         case when has_daily_record then daily_units_as_coded else rolled_units_as_coded end as absent_units,
