@@ -14,7 +14,7 @@ EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 3, 2
 def _cmd_generate(args: argparse.Namespace) -> int:
     if args.layout != "oneroster":
         return _cmd_generate_sources(args)
-    from rollcall.generator import generate_district
+    from rollcall.sample import generate_district
 
     try:
         summary = generate_district(
@@ -36,7 +36,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 def _cmd_generate_sources(args: argparse.Namespace) -> int:
     """``rollcall generate --layout sis|multi-source``: a drop in other layouts, with its truth folder."""
-    from rollcall.generator_sources import generate_multi_source_district, generate_sis_district
+    from rollcall.sample import generate_multi_source_district, generate_sis_district
 
     common = {"students": args.students, "schools": args.schools, "days": args.days, "seed": args.seed}
     common.update(school_year=args.school_year, truth_dir=args.truth)

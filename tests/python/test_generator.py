@@ -1,4 +1,4 @@
-"""Tests for the sample-district generator (rollcall.generator)."""
+"""Tests for the sample-district generator (rollcall.sample)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rollcall.generator import (
+from rollcall.sample import (
     ABSENT_FILES,
     INSTRUCTIONAL_DAYS,
     WRITTEN_FILES,
@@ -405,21 +405,28 @@ def test_transfers_exits_and_late_entries_exist(default):
             assert split(users[sid]["orgSourcedIds"]) == [a, b]
             when = d(b_begin)
             assert cal[(a, when)]["instructionalValue"] != "0" and cal[(b, when)]["instructionalValue"] != "0"
-            assert s.first_day < when <= s.last_attendance_day
-            transfers.append(sid)
+            assert s.first_day < when <= s.last_day  # anywhere in the year: never depends on days
+            transfers.append((sid, when))
         else:
             assert len(stays) == 1
             _, begin, end = stays[0]
             if end != year_end:
-                assert begin == first and s.first_day < d(end) <= s.last_attendance_day
+                assert begin == first and s.first_day < d(end) <= s.last_day
                 assert users[sid]["enabledUser"] == "false"
-                exits.append(sid)
+                exits.append((sid, d(end)))
             if begin != first:
-                assert s.first_day < d(begin) <= s.last_attendance_day
+                assert s.first_day < d(begin) <= s.last_day
                 assert cal[(stays[0][0], d(begin))]["instructionalValue"] != "0"
-                late.append(sid)
+                late.append((sid, d(begin)))
     for group in (transfers, exits, late):
         assert 5 <= len(group) <= 30  # ~3 % of 500
+        assert any(when <= s.last_attendance_day for _, when in group)  # some show in the attendance
+    school_days = sorted(day for school, day in cal if school == "school-001")
+    six_weeks = [day for day in school_days if cal[("school-001", day)]["instructionalValue"] != "0"][29]
+    assert all(when <= six_weeks for _, when in late)  # late entries arrive in the first six weeks
+    for group in (transfers, exits):  # a third of the moves in the first six weeks, the rest later
+        assert len(group) / 3 <= sum(when <= six_weeks for _, when in group) < len(group)
+    transfers = [sid for sid, _ in transfers]
     # transfers stay within a level: both schools teach the student's grade
     grades_of = defaultdict(set)
     for c in default["courses"]:
