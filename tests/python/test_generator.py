@@ -565,3 +565,14 @@ def test_extreme_but_valid_arguments(tmp_path):
     assert {a["date"] for a in attendance} == {one.first_day.isoformat()}
     full = generate_district(tmp_path / "full", students=10, days=INSTRUCTIONAL_DAYS)
     assert full.last_attendance_day == full.last_day
+
+
+# --- progress ------------------------------------------------------------------------------------
+def test_progress_lines_name_every_file(tmp_path, capsys):
+    lines: list[str] = []
+    summary = generate_district(tmp_path / "p", students=20, days=3, progress=lines.append)
+    assert lines == [f"{stem}.csv: {summary.row_counts[stem]:,} rows" for stem in WRITTEN_FILES]
+    from rollcall.cli import main
+
+    assert main(["generate", str(tmp_path / "q"), "--students", "20", "--days", "3"]) == 0
+    assert capsys.readouterr().err == ""  # small runs are quiet
