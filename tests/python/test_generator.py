@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from rollcall.sample import (
@@ -567,7 +568,54 @@ def test_extreme_but_valid_arguments(tmp_path):
     assert full.last_attendance_day == full.last_day
 
 
-# --- progress ------------------------------------------------------------------------------------
+# --- incremental days, scale, progress -----------------------------------------------------------
+def test_one_more_day_only_appends_that_days_attendance(tmp_path):
+    """A day's rows depend only on (seed, student, date): days=N+1 is days=N plus day N+1's rows,
+    with the same sourcedIds and values; every other file is identical."""
+    shorter = generate_district(tmp_path / "short", students=150, days=12, seed=9)
+    longer = generate_district(tmp_path / "long", students=150, days=13, seed=9)
+    old = (tmp_path / "short" / "attendance.csv").read_bytes()
+    new = (tmp_path / "long" / "attendance.csv").read_bytes()
+    assert new.startswith(old) and len(new) > len(old)
+    added = list(csv.reader(new[len(old) :].decode("utf-8").splitlines()))
+    assert {row[7] for row in added} == {longer.last_attendance_day.isoformat()}
+    assert shorter.last_attendance_day < longer.last_attendance_day
+    assert added[0][0] == f"att-{shorter.row_counts['attendance'] + 1:07d}"
+    assert longer.row_counts["attendance"] == shorter.row_counts["attendance"] + len(added)
+    short, long = digests(tmp_path / "short"), digests(tmp_path / "long")
+    assert {name for name in short if short[name] != long[name]} == {"attendance.csv"}
+
+
+def test_a_longer_window_starts_with_the_shorter_one(tmp_path):
+    generate_district(tmp_path / "a", students=80, days=30, seed=4)
+    generate_district(tmp_path / "b", students=80, days=INSTRUCTIONAL_DAYS, seed=4)
+    assert (tmp_path / "b" / "attendance.csv").read_bytes().startswith((tmp_path / "a" / "attendance.csv").read_bytes())
+
+
+def test_thousands_of_students_vectorised(tmp_path):
+    """3,000 students for the whole year: twice the same bytes, and the row count the roster implies."""
+    first = generate_district(tmp_path / "a", students=3000, days=INSTRUCTIONAL_DAYS, seed=21)
+    generate_district(tmp_path / "b", students=3000, days=INSTRUCTIONAL_DAYS, seed=21)
+    assert digests(tmp_path / "a") == digests(tmp_path / "b")
+    raw = (tmp_path / "a" / "attendance.csv").read_bytes()
+    assert raw.count(b"\n") - 1 == first.row_counts["attendance"]
+    users = read(tmp_path / "a", "users")
+    high = sum(u["grades"] in HIGH_GRADES for u in users if u["role"] == "student") / 3000
+    expected = 3000 * INSTRUCTIONAL_DAYS * (1 + 6 * high)  # everyone, every day; transfers ~ balance exits
+    assert 0.9 * expected < first.row_counts["attendance"] < 1.02 * expected
+    assert first.row_counts["demographics"] == 3000 and first.row_counts["enrollments"] > 3000 * (1 + 6 * high)
+    last = raw[raw.rindex(b"\n", 0, len(raw) - 1) + 1 :].decode()
+    assert last.startswith(f"att-{first.row_counts['attendance']:07d},") and first.last_day.isoformat() in last
+    rates = duckdb.sql(
+        f"""select sum(c.absentValue) / count(*) as rate
+            from read_csv('{tmp_path / "a" / "attendance.csv"}', all_varchar = true) a
+            join read_csv('{tmp_path / "a" / "absenceCodes.csv"}') c on a.absenceCode = c.code
+            where a.classSourcedId is null group by a.userSourcedId"""
+    ).fetchall()
+    chronic = sum(rate >= 0.1 for (rate,) in rates) / len(rates)
+    assert 0.13 <= chronic <= 0.23  # ~15-20 % chronically absent over a whole year
+
+
 def test_progress_lines_name_every_file(tmp_path, capsys):
     lines: list[str] = []
     summary = generate_district(tmp_path / "p", students=20, days=3, progress=lines.append)
