@@ -153,6 +153,15 @@ def test_headers_follow_the_field_table(small):
     assert "password" not in (small.folder / "users.csv").read_text(encoding="utf-8").split("\n", 1)[0]
 
 
+def test_packaged_column_order_is_the_field_table_order(monkeypatch):
+    """Installed without the repository's seeds, the package's own column order gives the same headers."""
+    from rollcall.sample import oneroster
+
+    from_field_table = oneroster.headers()
+    monkeypatch.setattr(oneroster, "FIELD_TABLE_PATH", FIELD_TABLE.parent / "no-such-file.csv")
+    assert oneroster.headers() == from_field_table
+
+
 def test_manifest(small):
     with (small.folder / "manifest.csv").open(newline="", encoding="utf-8") as handle:
         manifest = dict(csv.reader(handle))
