@@ -139,8 +139,17 @@ def daily_codes(seed: int, traits: Traits, ordinals: np.ndarray, a: int, b: int)
     return out, leave
 
 
-def period_codes(seed: int, traits: Traits, student, day, ordinals, daily, leave) -> np.ndarray:
-    """[row, period - 1] codes for student-days of grades 09-12."""
+def period_codes(
+    seed: int,
+    traits: Traits,
+    student: np.ndarray,
+    day: np.ndarray,
+    ordinals: np.ndarray,
+    daily: np.ndarray,
+    leave: np.ndarray,
+) -> np.ndarray:
+    """[row, period - 1] codes for student-days of grades 09-12 (``daily``: the day's code,
+    ``leave``: the uniform that places an early departure)."""
     out = np.full((len(student), PERIODS), P, dtype=np.int8)
     full = np.isin(daily, FULL_DAY)
     out[full] = daily[full, None]

@@ -18,6 +18,7 @@ from rollcall.sample.columns import lookup, sequential
 from rollcall.sample.dates import iso, to_numpy
 from rollcall.sample.model import District
 from rollcall.sample.oneroster_users import (
+    Table,
     demographics_table,
     enrollments_table,
     school_ids,
@@ -34,8 +35,6 @@ EXTENSION_FILES = ("absenceCodes", "attendance", "calendar")
 ABSENT_FILES = ("resources", "classResources", "courseResources", "categories", "lineItems", "results")
 WRITTEN_FILES = ("manifest", *ONEROSTER_FILES, *EXTENSION_FILES)
 NEVER_WRITTEN = {("users", "password")}
-
-Table = tuple[dict[str, object], int]  # columns by field name, row count
 
 
 def headers() -> dict[str, tuple[str, ...]]:
@@ -61,8 +60,9 @@ def tables(district: District, stem: str) -> Iterator[Table]:
     return iter([_BUILDERS[stem](district)])
 
 
-def _rows(columns: dict[str, list], n: int | None = None) -> Table:
-    return columns, len(next(iter(columns.values()))) if n is None else n
+def _rows(columns: dict[str, object]) -> Table:
+    """Columns of plain lists, all of one length."""
+    return columns, len(next(iter(columns.values())))
 
 
 def manifest(district: District) -> Table:

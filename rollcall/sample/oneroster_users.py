@@ -16,7 +16,7 @@ from rollcall.sample.staff import ADMIN_TITLES, STAFF_EMAIL_DOMAIN
 from rollcall.sample.vocab import GRADES
 from rollcall.sample.writers import as_strings
 
-Table = tuple[dict[str, object], int]
+Table = tuple[dict[str, object], int]  # columns by field name, row count
 
 
 def school_ids(d: District) -> pa.Array:
