@@ -9,8 +9,6 @@ from pathlib import Path
 from rollcall.settings import DEFAULT_DATABASE, database_path
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 3, 2
-
-
 GENERATE_PROGRESS_FROM = 1_000_000  # student-days: larger runs print a line per file written
 
 
