@@ -4,7 +4,7 @@
 A student's stays are *segments* ``[begin, end)`` counted in district instructional days
 (``calendar.days``). Event dates never depend on how many days of attendance are generated: late
 entries happen in the first six weeks, as do a third of the transfers and withdrawals (the fall
-shuffle); the other moves are spread over the year, more of them in the fall.
+shuffle); the other moves are spread over the rest of the year, more of them in the fall.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from rollcall.sample.schools import School, peers
 
 EVENT_SHARE = 0.03  # of students, for each of transfers, withdrawals and late entries
 EARLY_DAYS = 30  # the first six weeks
-EARLY_SKEW = 1.5  # later moves: day = year * u ** EARLY_SKEW, more of them in the fall
+EARLY_SKEW = 1.5  # later moves: day = rest of the year * u ** EARLY_SKEW, more of them in the fall
 REGULAR, TRANSFER, EXIT, LATE = 0, 1, 2, 3
 
 
@@ -84,7 +84,7 @@ def _event_kinds(
 def _event_days(rng: np.random.Generator, early: np.ndarray, calendar: Calendar) -> np.ndarray:
     """A day index per student (used by those with an event)."""
     events = np.array(calendar.event_days)
-    soon = events[events < EARLY_DAYS]
+    soon, rest = events[events < EARLY_DAYS], events[events >= EARLY_DAYS]
     draws = rng.random(len(early))
-    later = events[(len(events) * draws**EARLY_SKEW).astype(np.int64)]
+    later = rest[(len(rest) * draws**EARLY_SKEW).astype(np.int64)]
     return np.where(early, soon[(len(soon) * draws).astype(np.int64)], later)

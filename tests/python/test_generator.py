@@ -435,7 +435,7 @@ def test_transfers_exits_and_late_entries_exist(default):
     six_weeks = [day for day in school_days if cal[("school-001", day)]["instructionalValue"] != "0"][29]
     assert all(when <= six_weeks for _, when in late)  # late entries arrive in the first six weeks
     for group in (transfers, exits):  # a third of the moves in the first six weeks, the rest later
-        assert len(group) / 3 <= sum(when <= six_weeks for _, when in group) < len(group)
+        assert sum(when <= six_weeks for _, when in group) == -(-len(group) // 3)
     transfers = [sid for sid, _ in transfers]
     # transfers stay within a level: both schools teach the student's grade
     grades_of = defaultdict(set)
