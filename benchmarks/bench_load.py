@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from loaders.oneroster.pipeline import load_package  # noqa: E402
-from rollcall.generator import generate_district  # noqa: E402
+from rollcall.sample import generate_district  # noqa: E402
 
 
 def time_baseline(csv_path: Path, work: Path) -> float:

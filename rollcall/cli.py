@@ -9,13 +9,19 @@ from pathlib import Path
 from rollcall.settings import DEFAULT_DATABASE, database_path
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 3, 2
+GENERATE_PROGRESS_FROM = 1_000_000  # student-days: larger runs print a line per file written
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     if args.layout != "oneroster":
         return _cmd_generate_sources(args)
-    from rollcall.generator import generate_district
+    from rollcall.sample import generate_district
 
+    large = args.students * args.days >= GENERATE_PROGRESS_FROM
     try:
         summary = generate_district(
             args.out,
@@ -25,6 +31,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
             seed=args.seed,
             school_year=args.school_year,
             as_zip=args.zip,
+            progress=_progress if large else None,
         )
     except ValueError as exc:
         print(f"rollcall generate: {exc}", file=sys.stderr)
@@ -36,7 +43,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 def _cmd_generate_sources(args: argparse.Namespace) -> int:
     """``rollcall generate --layout sis|multi-source``: a drop in other layouts, with its truth folder."""
-    from rollcall.generator_sources import generate_multi_source_district, generate_sis_district
+    from rollcall.sample import generate_multi_source_district, generate_sis_district
 
     common = {"students": args.students, "schools": args.schools, "days": args.days, "seed": args.seed}
     common.update(school_year=args.school_year, truth_dir=args.truth)

@@ -22,7 +22,7 @@ import pytest
 
 from rollcall.check import CheckReport, DbtOutcome, FileCheck, _add_dbt_checks
 from rollcall.cli import main
-from rollcall.generator import generate_district
+from rollcall.sample import generate_district
 from rollcall.settings import PROJECT_ROOT
 from tests.python.support import run_rollcall, write_package
 

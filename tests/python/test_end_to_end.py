@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from loaders.oneroster.pipeline import load_package
-from rollcall.generator_sources import generate_multi_source_district
+from rollcall.sample import generate_multi_source_district
 from tests.python.support import GRAND_BEND_11, query, run_rollcall
 
 STUDENTS, SCHOOLS, DAYS = 160, 4, 45

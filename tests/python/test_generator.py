@@ -1,4 +1,4 @@
-"""Tests for the sample-district generator (rollcall.generator)."""
+"""Tests for the sample-district generator (rollcall.sample)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from rollcall.generator import (
+from rollcall.sample import (
     ABSENT_FILES,
     INSTRUCTIONAL_DAYS,
     WRITTEN_FILES,
@@ -150,6 +151,15 @@ def test_headers_follow_the_field_table(small):
             ids = [r["sourcedId"] for r in rows]
             assert len(set(ids)) == len(ids) and all(ids), stem
     assert "password" not in (small.folder / "users.csv").read_text(encoding="utf-8").split("\n", 1)[0]
+
+
+def test_packaged_column_order_is_the_field_table_order(monkeypatch):
+    """Installed without the repository's seeds, the package's own column order gives the same headers."""
+    from rollcall.sample import oneroster
+
+    from_field_table = oneroster.headers()
+    monkeypatch.setattr(oneroster, "FIELD_TABLE_PATH", FIELD_TABLE.parent / "no-such-file.csv")
+    assert oneroster.headers() == from_field_table
 
 
 def test_manifest(small):
@@ -405,21 +415,28 @@ def test_transfers_exits_and_late_entries_exist(default):
             assert split(users[sid]["orgSourcedIds"]) == [a, b]
             when = d(b_begin)
             assert cal[(a, when)]["instructionalValue"] != "0" and cal[(b, when)]["instructionalValue"] != "0"
-            assert s.first_day < when <= s.last_attendance_day
-            transfers.append(sid)
+            assert s.first_day < when <= s.last_day  # anywhere in the year: never depends on days
+            transfers.append((sid, when))
         else:
             assert len(stays) == 1
             _, begin, end = stays[0]
             if end != year_end:
-                assert begin == first and s.first_day < d(end) <= s.last_attendance_day
+                assert begin == first and s.first_day < d(end) <= s.last_day
                 assert users[sid]["enabledUser"] == "false"
-                exits.append(sid)
+                exits.append((sid, d(end)))
             if begin != first:
-                assert s.first_day < d(begin) <= s.last_attendance_day
+                assert s.first_day < d(begin) <= s.last_day
                 assert cal[(stays[0][0], d(begin))]["instructionalValue"] != "0"
-                late.append(sid)
+                late.append((sid, d(begin)))
     for group in (transfers, exits, late):
         assert 5 <= len(group) <= 30  # ~3 % of 500
+        assert any(when <= s.last_attendance_day for _, when in group)  # some show in the attendance
+    school_days = sorted(day for school, day in cal if school == "school-001")
+    six_weeks = [day for day in school_days if cal[("school-001", day)]["instructionalValue"] != "0"][29]
+    assert all(when <= six_weeks for _, when in late)  # late entries arrive in the first six weeks
+    for group in (transfers, exits):  # a third of the moves in the first six weeks, the rest later
+        assert sum(when <= six_weeks for _, when in group) == -(-len(group) // 3)
+    transfers = [sid for sid, _ in transfers]
     # transfers stay within a level: both schools teach the student's grade
     grades_of = defaultdict(set)
     for c in default["courses"]:
@@ -558,3 +575,61 @@ def test_extreme_but_valid_arguments(tmp_path):
     assert {a["date"] for a in attendance} == {one.first_day.isoformat()}
     full = generate_district(tmp_path / "full", students=10, days=INSTRUCTIONAL_DAYS)
     assert full.last_attendance_day == full.last_day
+
+
+# --- incremental days, scale, progress -----------------------------------------------------------
+def test_one_more_day_only_appends_that_days_attendance(tmp_path):
+    """A day's rows depend only on (seed, student, date): days=N+1 is days=N plus day N+1's rows,
+    with the same sourcedIds and values; every other file is identical."""
+    shorter = generate_district(tmp_path / "short", students=150, days=12, seed=9)
+    longer = generate_district(tmp_path / "long", students=150, days=13, seed=9)
+    old = (tmp_path / "short" / "attendance.csv").read_bytes()
+    new = (tmp_path / "long" / "attendance.csv").read_bytes()
+    assert new.startswith(old) and len(new) > len(old)
+    added = list(csv.reader(new[len(old) :].decode("utf-8").splitlines()))
+    assert {row[7] for row in added} == {longer.last_attendance_day.isoformat()}
+    assert shorter.last_attendance_day < longer.last_attendance_day
+    assert added[0][0] == f"att-{shorter.row_counts['attendance'] + 1:07d}"
+    assert longer.row_counts["attendance"] == shorter.row_counts["attendance"] + len(added)
+    short, long = digests(tmp_path / "short"), digests(tmp_path / "long")
+    assert {name for name in short if short[name] != long[name]} == {"attendance.csv"}
+
+
+def test_a_longer_window_starts_with_the_shorter_one(tmp_path):
+    generate_district(tmp_path / "a", students=80, days=30, seed=4)
+    generate_district(tmp_path / "b", students=80, days=INSTRUCTIONAL_DAYS, seed=4)
+    assert (tmp_path / "b" / "attendance.csv").read_bytes().startswith((tmp_path / "a" / "attendance.csv").read_bytes())
+
+
+def test_thousands_of_students_vectorised(tmp_path):
+    """3,000 students for the whole year: twice the same bytes, and the row count the roster implies."""
+    first = generate_district(tmp_path / "a", students=3000, days=INSTRUCTIONAL_DAYS, seed=21)
+    generate_district(tmp_path / "b", students=3000, days=INSTRUCTIONAL_DAYS, seed=21)
+    assert digests(tmp_path / "a") == digests(tmp_path / "b")
+    raw = (tmp_path / "a" / "attendance.csv").read_bytes()
+    assert raw.count(b"\n") - 1 == first.row_counts["attendance"]
+    users = read(tmp_path / "a", "users")
+    high = sum(u["grades"] in HIGH_GRADES for u in users if u["role"] == "student") / 3000
+    expected = 3000 * INSTRUCTIONAL_DAYS * (1 + 6 * high)  # everyone, every day; transfers ~ balance exits
+    assert 0.9 * expected < first.row_counts["attendance"] < 1.02 * expected
+    assert first.row_counts["demographics"] == 3000 and first.row_counts["enrollments"] > 3000 * (1 + 6 * high)
+    last = raw[raw.rindex(b"\n", 0, len(raw) - 1) + 1 :].decode()
+    assert last.startswith(f"att-{first.row_counts['attendance']:07d},") and first.last_day.isoformat() in last
+    rates = duckdb.sql(
+        f"""select sum(c.absentValue) / count(*) as rate
+            from read_csv('{tmp_path / "a" / "attendance.csv"}', all_varchar = true) a
+            join read_csv('{tmp_path / "a" / "absenceCodes.csv"}') c on a.absenceCode = c.code
+            where a.classSourcedId is null group by a.userSourcedId"""
+    ).fetchall()
+    chronic = sum(rate >= 0.1 for (rate,) in rates) / len(rates)
+    assert 0.13 <= chronic <= 0.23  # ~15-20 % chronically absent over a whole year
+
+
+def test_progress_lines_name_every_file(tmp_path, capsys):
+    lines: list[str] = []
+    summary = generate_district(tmp_path / "p", students=20, days=3, progress=lines.append)
+    assert lines == [f"{stem}.csv: {summary.row_counts[stem]:,} rows" for stem in WRITTEN_FILES]
+    from rollcall.cli import main
+
+    assert main(["generate", str(tmp_path / "q"), "--students", "20", "--days", "3"]) == 0
+    assert capsys.readouterr().err == ""  # small runs are quiet

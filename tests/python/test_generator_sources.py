@@ -1,4 +1,4 @@
-"""Tests for the SIS-export and multi-source sample districts (rollcall.generator_sources)."""
+"""Tests for the SIS-export and multi-source sample districts (rollcall.sample.layouts)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 from rollcall.cli import main
-from rollcall.generator import generate_district
-from rollcall.generator_sources import (
+from rollcall.sample import (
     CASCADE_RULES,
+    generate_district,
     generate_multi_source_district,
     generate_sis_district,
 )

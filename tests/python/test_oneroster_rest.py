@@ -24,7 +24,7 @@ from loaders.oneroster_rest.records import envelope_records, flatten_record, wri
 from loaders.oneroster_rest.state import EntityState
 from loaders.registry import REGISTRY_PATH, UnknownDistrictError
 from rollcall.cli import main
-from rollcall.generator import generate_district
+from rollcall.sample import generate_district
 from tests.python.oneroster_server import (
     COLLECTIONS,
     INITIAL_MODIFIED,

@@ -15,7 +15,7 @@ import pytest
 
 from loaders.sftp import PASSWORD_REFUSAL, SftpError, pull
 from rollcall import cli
-from rollcall.generator import generate_district
+from rollcall.sample import generate_district
 from rollcall.sync import run_sync
 from tests.python.sshd_server import SshdServer, SshdUnavailable, free_port, generate_key, start_sshd
 from tests.python.support import TINY_PACKAGE, query, run_rollcall, write_package

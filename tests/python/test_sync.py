@@ -12,7 +12,7 @@ import pytest
 
 from loaders.oneroster.pipeline import LoadReport
 from rollcall import cli, sync
-from rollcall.generator import generate_district
+from rollcall.sample import generate_district
 from rollcall.settings import PROJECT_ROOT
 from rollcall.sync import load_config, run_sync, sync_lock
 from tests.python.support import TINY_PACKAGE, query, run_rollcall, write_package
