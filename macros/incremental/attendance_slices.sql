@@ -24,10 +24,11 @@
     cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
-{#- The table that remembers which build of the change list each incremental model consumed. -#}
+{#- The table that remembers which build of the change list each incremental model consumed
+    (build bookkeeping, beside audit.build_log). -#}
 {% macro slice_state_relation() -%}
     {%- set slices = ref('int_attendance_changed_slices') -%}
-    {{ return(api.Relation.create(database=slices.database, schema=slices.schema, identifier='attendance_incremental_state')) }}
+    {{ return(api.Relation.create(database=slices.database, schema='audit', identifier='attendance_incremental_state')) }}
 {%- endmacro %}
 
 {#-

@@ -147,7 +147,15 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> dict:
     # 2. a record moved to another student and date; an enrollment back-dated a month at another
     #    school; a calendar day turned into a half day and another into a holiday; a code's value
     enrollments = _rows(package / "enrollments.csv")
-    mover = next(row for row in enrollments if row["role"] == "student" and row["schoolSourcedId"] == "school-001")
+    back_date = as_of - timedelta(days=30)
+    mover = next(
+        row
+        for row in enrollments
+        if row["role"] == "student"
+        and row["schoolSourcedId"] == "school-001"
+        and date.fromisoformat(row["beginDate"]) < back_date
+        and (not row["endDate"] or date.fromisoformat(row["endDate"]) > day_one)
+    )
     other_school = next(row["schoolSourcedId"] for row in enrollments if row["schoolSourcedId"] != "school-001")
     other_class = next(row["classSourcedId"] for row in enrollments if row["schoolSourcedId"] == other_school)
     back_dated = _active(
@@ -155,7 +163,7 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> dict:
         sourcedId="enr-backdated",
         classSourcedId=other_class,
         schoolSourcedId=other_school,
-        beginDate=(as_of - timedelta(days=30)).isoformat(),
+        beginDate=back_date.isoformat(),
         endDate="",
     )
     moved = _active(early[3], userSourcedId=early[5]["userSourcedId"], date=by_day[7])
