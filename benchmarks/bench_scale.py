@@ -50,7 +50,9 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> dict:
         seconds = time.perf_counter() - started
         peak_kib = int(Path(report.name).read_text().split()[-1])
     if result.returncode not in (0,):
-        raise SystemExit(f"{' '.join(command)} exited {result.returncode}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+        raise SystemExit(
+            f"{' '.join(command)} exited {result.returncode}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+        )
     return {"seconds": round(seconds, 1), "peak_rss_gib": round(peak_kib / 2**20, 2), "stdout": result.stdout}
 
 
@@ -116,7 +118,17 @@ def main() -> int:
     try:
         package = work / "package"
         shutil.rmtree(package, ignore_errors=True)
-        step = timed([str(BIN / "rollcall"), "generate", str(package), "--students", str(args.students), "--days", str(args.days)])
+        step = timed(
+            [
+                str(BIN / "rollcall"),
+                "generate",
+                str(package),
+                "--students",
+                str(args.students),
+                "--days",
+                str(args.days),
+            ]
+        )
         results["generate"] = {k: v for k, v in step.items() if k != "stdout"}
         for folder in ("base", "increment"):
             shutil.rmtree(work / folder, ignore_errors=True)
@@ -129,8 +141,12 @@ def main() -> int:
             python_step(BASELINE_LOAD, str(work / "baseline_load.duckdb"), str(work / "base" / "attendance.csv"))
         )
         results["baseline_rates"] = timed(
-            python_step(BASELINE_RATES, str(work / "baseline_rates.duckdb"), str(work / "base"),
-                        str(ROOT / "benchmarks" / "baseline_rates.sql"))
+            python_step(
+                BASELINE_RATES,
+                str(work / "baseline_rates.duckdb"),
+                str(work / "base"),
+                str(ROOT / "benchmarks" / "baseline_rates.sql"),
+            )
         )
         env = {"ROLLCALL_DUCKDB_PATH": str(work / "warehouse.duckdb")}
         shutil.rmtree(work / ".warehouse.duckdb.dlt", ignore_errors=True)
@@ -145,8 +161,14 @@ def main() -> int:
             [str(BIN / "rollcall"), "load", str(work / "increment"), "--district", DISTRICT], env
         )
         results["increment_build"] = timed([str(BIN / "rollcall"), "build"], env)
-        timed(python_step(BASELINE_RATES, str(work / "baseline_rates_all.duckdb"), str(package),
-                          str(ROOT / "benchmarks" / "baseline_rates.sql")))
+        timed(
+            python_step(
+                BASELINE_RATES,
+                str(work / "baseline_rates_all.duckdb"),
+                str(package),
+                str(ROOT / "benchmarks" / "baseline_rates.sql"),
+            )
+        )
         results["rates_after_increment_vs_baseline"] = rates_equal(
             work / "warehouse.duckdb", work / "baseline_rates_all.duckdb"
         )
