@@ -38,16 +38,13 @@
     struct(student_id varchar, attendance_date date)[]
 {%- endmacro %}
 
-{#- `slices` with one more pair appended (a null list starts empty). -#}
-{% macro append_previous_slice(slices, student_id, attendance_date) -%}
-    {{ return(adapter.dispatch('append_previous_slice', 'rollcall')(slices, student_id, attendance_date)) }}
+{#- The distinct (student_id, attendance_date) pairs of a group, as previous_slices. -#}
+{% macro collect_previous_slices(student_id, attendance_date) -%}
+    {{ return(adapter.dispatch('collect_previous_slices', 'rollcall')(student_id, attendance_date)) }}
 {%- endmacro %}
 
-{% macro default__append_previous_slice(slices, student_id, attendance_date) -%}
-    list_append(
-        coalesce({{ slices }}, cast([] as {{ previous_slices_type() }})),
-        {'student_id': {{ student_id }}, 'attendance_date': {{ attendance_date }}}
-    )
+{% macro default__collect_previous_slices(student_id, attendance_date) -%}
+    list(distinct {'student_id': {{ student_id }}, 'attendance_date': {{ attendance_date }}})
 {%- endmacro %}
 
 {#- A join clause: one row per pair of `slices`, as alias.student_id and alias.attendance_date. -#}

@@ -38,3 +38,12 @@
 {% macro default__integer_divide(numerator, denominator) -%}
     ({{ numerator }} // {{ denominator }})
 {%- endmacro %}
+
+{#- A timestamp with a time zone (the loaders' _loaded_at). -#}
+{% macro type_timestamp_tz() -%}
+    {{ return(adapter.dispatch('type_timestamp_tz', 'rollcall')()) }}
+{%- endmacro %}
+
+{% macro default__type_timestamp_tz() -%}
+    timestamp with time zone
+{%- endmacro %}

@@ -92,39 +92,53 @@
 {%- endmacro %}
 
 {#-
-    The students of `candidates` (a relation or subquery with district_id and student_id) whose
-    slice must be recomputed, with the date it starts from (slice_start): the earlier of the
-    student's own change and the district's. Outside an incremental run, and when the model
-    missed a build of the change list, every candidate from the beginning of time.
+    The students whose slice must be recomputed, with the date it starts from (slice_start):
+    the earlier of the student's own change and the district's. `candidates` (a relation or
+    subquery with district_id, student_id and candidate_date, the latest date a student's rows
+    can reach) supplies the students of a district-wide change; only candidates with a date on
+    or after the district's start are read for it, so an hourly build looks at one day, not the
+    year. Outside an incremental run, and when the model missed a build of the change list, every
+    candidate from the beginning of time.
 -#}
 {% macro changed_slice_starts(candidates) -%}
     {%- set slices = ref('int_attendance_changed_slices') -%}
     {%- if is_incremental() %}
         select
-            candidates.district_id,
-            candidates.student_id,
-            case
-                when {{ slice_sync_status() }} = 'rebuild' then {{ beginning_of_time() }}
-                else least(
-                    coalesce(student_change.changed_from_date, {{ end_of_time() }}),
-                    coalesce(district_change.changed_from_date, {{ end_of_time() }})
-                )
-            end as slice_start
-        from (select distinct district_id, student_id from {{ candidates }}) as candidates
-        left join {{ slices }} as student_change
-            on
-                candidates.district_id = student_change.district_id
-                and candidates.student_id = student_change.student_id
-        left join {{ slices }} as district_change
-            on
-                candidates.district_id = district_change.district_id
-                and district_change.student_id is null
-        where
-            {{ slice_sync_status() }} = 'rebuild'
-            or (
-                {{ slice_sync_status() }} = 'next'
-                and (student_change.changed_from_date is not null or district_change.changed_from_date is not null)
-            )
+            district_id,
+            student_id,
+            min(slice_start) as slice_start
+        from (
+            select
+                district_id,
+                student_id,
+                changed_from_date as slice_start
+            from {{ slices }}
+            where
+                student_id is not null
+                and changed_from_date is not null
+                and {{ slice_sync_status() }} = 'next'
+            union all
+            select distinct
+                candidates.district_id,
+                candidates.student_id,
+                district_change.slice_start
+            from {{ candidates }} as candidates
+            inner join (
+                select
+                    district_id,
+                    case when {{ slice_sync_status() }} = 'rebuild' then {{ beginning_of_time() }} else changed_from_date end
+                        as slice_start
+                from {{ slices }}
+                where
+                    student_id is null
+                    and (changed_from_date is not null or {{ slice_sync_status() }} = 'rebuild')
+                    and {{ slice_sync_status() }} <> 'current'
+            ) as district_change
+                on
+                    candidates.district_id = district_change.district_id
+                    and coalesce(candidates.candidate_date, {{ beginning_of_time() }}) >= district_change.slice_start
+        ) as starts
+        group by district_id, student_id
     {%- else %}
         select distinct
             district_id,

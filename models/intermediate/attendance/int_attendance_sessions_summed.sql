@@ -29,8 +29,31 @@ session_days as (
     from sessions
 ),
 
+-- a district-wide change from a date re-sums every session reaching that date, days before it
+-- included: a student is a candidate by the last day of the longest session holding any of its days
+last_session_day_by_date as (
+    select
+        district_id,
+        calendar_date,
+        max(session_last_date) as last_session_date
+    from session_days
+    group by district_id, calendar_date
+),
+
+candidate_students as (
+    select
+        daily_attendance.district_id,
+        daily_attendance.student_id,
+        last_session_day_by_date.last_session_date as candidate_date
+    from daily_attendance
+    inner join last_session_day_by_date
+        on
+            daily_attendance.district_id = last_session_day_by_date.district_id
+            and daily_attendance.attendance_date = last_session_day_by_date.calendar_date
+),
+
 slice_starts as (
-    {{ changed_slice_starts('daily_attendance') }}
+    {{ changed_slice_starts('candidate_students') }}
 ),
 
 -- the sessions of each changed student that reach into its slice

@@ -38,9 +38,17 @@ attendance_records as (
 ),
 
 candidate_students as (
-    select district_id, user_id as student_id from enrollments
+    select
+        district_id,
+        user_id as student_id,
+        coalesce(effective_end_date, {{ end_of_time() }}) as candidate_date
+    from enrollments
     union all
-    select district_id, user_id as student_id from attendance_records
+    select
+        district_id,
+        user_id as student_id,
+        attendance_date as candidate_date
+    from attendance_records
 ),
 
 slice_starts as (

@@ -20,8 +20,16 @@ attendance_days as (
     select * from {{ ref('int_attendance_days_rolled_up') }}
 ),
 
+candidate_students as (
+    select
+        district_id,
+        student_id,
+        calendar_date as candidate_date
+    from membership_days
+),
+
 slice_starts as (
-    {{ changed_slice_starts('membership_days') }}
+    {{ changed_slice_starts('candidate_students') }}
 ),
 
 days_to_build as (

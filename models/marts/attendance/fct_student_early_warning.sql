@@ -27,8 +27,16 @@ school_days as (
     select * from {{ ref('int_school_days_filtered') }}
 ),
 
+candidate_students as (
+    select
+        district_id,
+        student_id,
+        attendance_date as candidate_date
+    from daily_attendance
+),
+
 slice_starts as (
-    {{ changed_slice_starts('daily_attendance') }}
+    {{ changed_slice_starts('candidate_students') }}
 ),
 
 days_to_build as (

@@ -51,7 +51,11 @@ enrollments as (
 ),
 
 candidate_students as (
-    select district_id, user_id as student_id from attendance_records
+    select
+        district_id,
+        user_id as student_id,
+        attendance_date as candidate_date
+    from attendance_records
 ),
 
 slice_starts as (
