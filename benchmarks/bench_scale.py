@@ -156,6 +156,8 @@ def main() -> int:
         results["dbt_run"] = timed([*dbt[:1], "run", "--full-refresh", *dbt[1:]], env)
         results["dbt_build"] = timed([str(BIN / "rollcall"), "build", "--full-refresh"], env)
         results["rates_vs_baseline"] = rates_equal(work / "warehouse.duckdb", work / "baseline_rates.duckdb")
+        if args.keep:  # to measure the increment again: copy it back over warehouse.duckdb
+            shutil.copy(work / "warehouse.duckdb", work / "warehouse.before-increment.duckdb")
 
         results["increment_load"] = timed(
             [str(BIN / "rollcall"), "load", str(work / "increment"), "--district", DISTRICT], env

@@ -121,7 +121,7 @@ rule_fingerprints as (
     select
         district_id,
         'attendance_rules' as fingerprint_name,
-        '{{ local_md5(tojson(rules, sort_keys=true)) }}' as fingerprint
+        '{{ local_md5(rules | dictsort | map('join', '=') | join('|')) }}' as fingerprint
     from districts
 ),
 

@@ -12,12 +12,30 @@ with attendance_records as (
         and attendance_date <= cast(loaded_at as date)
 ),
 
+absence_codes as (
+    select * from {{ ref('stg_oneroster__absence_codes') }}
+    where not is_tombstoned
+),
+
+present_codes as (
+    select distinct
+        district_id,
+        absence_code
+    from absence_codes
+    where absent_value = 0
+),
+
 latest_dates as (
     select
-        district_id,
-        max(attendance_date) as latest_attendance_date
+        attendance_records.district_id,
+        max(attendance_records.attendance_date) as latest_attendance_date,
+        count(present_codes.absence_code) > 0 as sends_present_records
     from attendance_records
-    group by district_id
+    left join present_codes
+        on
+            attendance_records.district_id = present_codes.district_id
+            and attendance_records.absence_code = present_codes.absence_code
+    group by attendance_records.district_id
 ),
 
 final as (
@@ -34,7 +52,16 @@ final as (
             cast('{{ as_of }}' as date)
         {%- else -%}
             latest_attendance_date
-        {%- endif %} as as_of_date
+        {%- endif %} as as_of_date,
+        {% if as_of is mapping -%}
+            case when district_id in ('{{ as_of.keys() | join("', '") }}') then 'var' else 'latest_attendance' end
+        {%- elif as_of -%}
+            'var'
+        {%- else -%}
+            'latest_attendance'
+        {%- endif %} as as_of_source,
+        latest_attendance_date,
+        sends_present_records
     from latest_dates
 )
 

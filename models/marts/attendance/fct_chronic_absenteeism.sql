@@ -49,9 +49,9 @@ counted as (
 per_student as (
     select
         {{ student_keys | join(',\n        ') }},
-        sum(membership_days) as membership_days,
-        sum(membership_day_count) as membership_day_count,
-        sum(counted_absent_units) as absent_day_units
+        cast(sum(membership_days) as decimal(18, 2)) as membership_days,
+        cast(sum(membership_day_count) as bigint) as membership_day_count,
+        cast(sum(counted_absent_units) as bigint) as absent_day_units
     from counted
     group by {{ student_keys | join(', ') }}
 ),

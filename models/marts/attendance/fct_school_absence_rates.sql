@@ -14,10 +14,10 @@ per_school as (
         school_year,
         is_current_session,
         count(*) as student_count,
-        sum(case when meets_minimum_days then 1 else 0 end) as eligible_student_count,
-        sum(case when is_chronically_absent then 1 else 0 end) as chronically_absent_count,
-        sum(membership_days) as membership_days,
-        sum(absent_day_units) as absent_day_units
+        cast(sum(case when meets_minimum_days then 1 else 0 end) as bigint) as eligible_student_count,
+        cast(sum(case when is_chronically_absent then 1 else 0 end) as bigint) as chronically_absent_count,
+        cast(sum(membership_days) as decimal(18, 2)) as membership_days,
+        cast(sum(absent_day_units) as bigint) as absent_day_units
     from student_rates
     group by
         district_id,

@@ -99,11 +99,11 @@ remaining_school_days as (
         school_days.district_id,
         school_days.school_id,
         school_days.calendar_date,
-        sum(school_days.instructional_value) over (
+        cast(sum(school_days.instructional_value) over (
             partition by school_days.district_id, school_days.school_id, school_years.academic_session_id
             order by school_days.calendar_date
             rows between 1 following and unbounded following
-        ) as remaining_instructional_days
+        ) as decimal(18, 2)) as remaining_instructional_days
     from school_days
     inner join school_years
         on
@@ -115,11 +115,11 @@ remaining_school_days as (
 running as (
     select
         *,
-        sum(membership_value) over year_to_date as run_membership_days,
-        sum(absent_day_units) over year_to_date as run_absent_day_units,
-        sum(case when is_absent then 1 else 0 end) over year_to_date as run_absence_count,
+        cast(sum(membership_value) over year_to_date as decimal(18, 2)) as run_membership_days,
+        cast(sum(absent_day_units) over year_to_date as bigint) as run_absent_day_units,
+        cast(sum(case when is_absent then 1 else 0 end) over year_to_date as bigint) as run_absence_count,
         -- islands of consecutive whole-day absences: days since the last day that was not one
-        sum(case when is_whole_day_absent then 0 else 1 end) over year_to_date as present_day_number
+        cast(sum(case when is_whole_day_absent then 0 else 1 end) over year_to_date as bigint) as present_day_number
     from days_to_build
     window year_to_date as (
         partition by district_id, student_id, school_year
@@ -131,18 +131,19 @@ running as (
 streaks as (
     select
         *,
-        sum(case when is_whole_day_absent then 1 else 0 end) over (
+        cast(sum(case when is_whole_day_absent then 1 else 0 end) over (
             partition by district_id, student_id, school_year, present_day_number
             order by attendance_date
             rows between unbounded preceding and current row
-        ) as run_consecutive_absent_days
+        ) as bigint) as run_consecutive_absent_days
     from running
 ),
 
 continued as (
     select
         streaks.*,
-        coalesce(carried.ytd_membership_days, 0) + streaks.run_membership_days as ytd_membership_days,
+        cast(coalesce(carried.ytd_membership_days, 0) + streaks.run_membership_days as decimal(18, 2))
+            as ytd_membership_days,
         coalesce(carried.ytd_absent_day_units, 0) + streaks.run_absent_day_units as ytd_absent_day_units,
         coalesce(carried.ytd_absence_count, 0) + streaks.run_absence_count as ytd_absence_count,
         -- a streak that was running on the carried day goes on until the first day that is not one
@@ -181,7 +182,7 @@ final as (
         {{ attendance_risk_tier('ytd_absent_day_units', 'ytd_membership_days') }} as ytd_risk_tier,
         consecutive_absent_days,
         remaining_instructional_days,
-        ytd_membership_days + remaining_instructional_days as projected_membership_days,
+        cast(ytd_membership_days + remaining_instructional_days as decimal(18, 2)) as projected_membership_days,
         {{ is_chronically_absent(
             'ytd_absent_day_units',
             'ytd_membership_days',

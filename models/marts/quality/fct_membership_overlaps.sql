@@ -18,7 +18,7 @@ final as (
         min(calendar_date) as first_overlap_date,
         max(calendar_date) as last_overlap_date,
         count(*) as overlap_day_count,
-        sum(instructional_value) as overlap_membership_days
+        cast(sum(instructional_value) as decimal(18, 2)) as overlap_membership_days
     from membership_days
     group by district_id, student_id, school_id, counted_school_id
 )
