@@ -31,7 +31,7 @@ from loaders.audit import FileResult
 from loaders.oneroster.settings import FILE_ROW, spec_for_file_name
 from loaders.package import PackageError
 from loaders.registry import UnknownDistrictError, get_district
-from rollcall.check_dbt import MESSAGE_PREFIX
+from rollcall.check_dbt import MESSAGE_PREFIX, NODES_FILE, RESULTS_FILE
 from rollcall.codegen import STAGING_MODELS
 from rollcall.settings import PROJECT_ROOT
 
@@ -477,8 +477,8 @@ class DbtProcess:
 
         outcome.output = "".join(output)
         if outcome.run_results is None:  # set already when nothing was to be built
-            outcome.run_results = artifact("run_results.json")
-            outcome.manifest = artifact("manifest.json") if outcome.run_results else None
+            outcome.run_results = artifact(RESULTS_FILE)
+            outcome.manifest = artifact(NODES_FILE) if outcome.run_results else None
         return outcome
 
     def _on_message(self, message: dict[str, Any], outcome: DbtOutcome) -> None:

@@ -10,7 +10,8 @@ those, with the manifest it already holds.
 
 It runs with its working folder beside the temporary DuckDB file and names that file by a
 relative path, so the profile (which dbt hashes into the parse state) is the same on every run.
-Artifacts (manifest.json, run_results.json) go to TARGET. Progress goes to stdout as
+What the report reads goes to TARGET: dbt's run_results.json and the project's nodes as in
+manifest.json. Progress goes to stdout as
 ``@check {json}`` lines; dbt's own warnings and errors go there as plain lines.
 """
 
@@ -33,6 +34,8 @@ from typing import Any
 # bridges (list fields such as orgSourcedIds, termSourcedIds). Marts never run in a check.
 SCOPE_PATHS = ("models/staging/", "models/intermediate/roster/")
 PARSE_STATE = "partial_parse.msgpack"
+RESULTS_FILE = "run_results.json"
+NODES_FILE = "check_nodes.json"  # the "nodes" of dbt's manifest.json, without its macros and docs
 MESSAGE_PREFIX = "@check "
 # dbt events that say the saved parse could not be used and the project was parsed whole.
 _FULL_PARSE_EVENTS = ("UnableToPartialParse", "ParsedFileLoadFailed")
@@ -246,7 +249,8 @@ def main(argv: list[str]) -> int:
     restored = restore_parse_state(cache, target)
     if restored is None:
         parse["reason"] = "no earlier check saved its parse"
-    parsed = dbtRunner(callbacks=[on_parse_event]).invoke(["parse", *common])
+    # no manifest.json: dbt would write its 3 MB twice per check; NODES_FILE has what the report needs
+    parsed = dbtRunner(callbacks=[on_parse_event]).invoke(["parse", "--no-write-json", *common])
     if not parsed.success or parsed.result is None:
         messages.send("failed", error=_first_line(parsed.exception, "dbt could not parse the project"))
         return 2
@@ -281,10 +285,14 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     fqn = {uid: manifest.nodes[uid].fqn for uid in selection.nodes + selection.skipped_tests}
     built = dbtRunner(manifest=manifest, callbacks=[on_build_event]).invoke(
-        ["build", *build_arguments(selection, fqn), *common]
+        ["build", "--no-write-json", *build_arguments(selection, fqn), *common]
     )
     if built.exception is not None:  # dbt itself failed, not a model or a test
         messages.send("failed", error=_first_line(built.exception, "dbt build failed"))
+    elif built.result is not None:
+        built.result.write(str(target / RESULTS_FILE))  # dbt's own run_results.json
+        nodes = {uid: node.to_dict() for uid, node in manifest.nodes.items()}
+        (target / NODES_FILE).write_text(json.dumps({"nodes": nodes}), encoding="utf-8")
     messages.send("built", seconds=time.perf_counter() - started)
     return 0 if built.success else 1
 
