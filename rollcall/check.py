@@ -1,9 +1,10 @@
 """``rollcall check``: try an export before sending it, in a throwaway warehouse.
 
 The drop is loaded with the normal loader into a new DuckDB file in a temporary folder (never
-the real warehouse), dbt builds the seeds, the staging models and the roster bridges on it and
-runs their data tests, and every failed or warned test is phrased in plain words against the
-OneRoster file it is about. The temporary folder is always removed.
+the real warehouse), dbt builds the staging models and roster bridges that the loaded files need
+on it and runs their data tests (rollcall.check_dbt, in a process started before the load), and
+every failed or warned test is phrased in plain words against the OneRoster file it is about.
+The temporary folder is always removed.
 
 Only file names, counts, column names and check wording are reported — never row contents
 (student records are FERPA-protected).

@@ -502,6 +502,9 @@ def test_help_says_the_district_only_labels_rows() -> None:
     text = " ".join(stdout.getvalue().split())
     assert "--json FILE" in text and "--district DISTRICT" in text
     assert "only labels the rows in the temporary warehouse" in text
+    assert "Progress goes to stderr" in text
+    assert "kept in target/check (or $ROLLCALL_CHECK_CACHE) and reused by the next check" in text
+    assert "--layout multi-source" in text and "see docs/check.md" in text  # where the time was measured
 
 
 # --- dbt failures other than failing tests (synthetic dbt artifacts, no dbt run) ----------------
