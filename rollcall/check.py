@@ -418,7 +418,8 @@ class DbtProcess:
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "rollcall.check_dbt", str(self.target), str(parse_cache_dir())],
+            # -P: the working folder (the check's temporary files) is not put on the module path
+            [sys.executable, "-P", "-m", "rollcall.check_dbt", str(self.target), str(parse_cache_dir())],
             cwd=work,
             env=env,
             stdin=subprocess.PIPE,
