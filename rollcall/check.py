@@ -1,9 +1,10 @@
 """``rollcall check``: try an export before sending it, in a throwaway warehouse.
 
 The drop is loaded with the normal loader into a new DuckDB file in a temporary folder (never
-the real warehouse), dbt builds the seeds, the staging models and the roster bridges on it and
-runs their data tests, and every failed or warned test is phrased in plain words against the
-OneRoster file it is about. The temporary folder is always removed.
+the real warehouse), dbt builds the staging models and roster bridges that the loaded files need
+on it and runs their data tests (rollcall.check_dbt, in a process started before the load), and
+every failed or warned test is phrased in plain words against the OneRoster file it is about.
+The temporary folder is always removed.
 
 Only file names, counts, column names and check wording are reported — never row contents
 (student records are FERPA-protected).
@@ -11,36 +12,41 @@ Only file names, counts, column names and check wording are reported — never r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from loaders.audit import FileResult
-from loaders.oneroster.pipeline import RAW_SCHEMA, LoadReport, load_package
 from loaders.oneroster.settings import FILE_ROW, spec_for_file_name
 from loaders.package import PackageError
-from loaders.registry import UnknownDistrictError
+from loaders.registry import UnknownDistrictError, get_district
+from rollcall.check_dbt import MESSAGE_PREFIX, NODES_FILE, RESULTS_FILE
 from rollcall.codegen import STAGING_MODELS
 from rollcall.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from loaders.oneroster.pipeline import LoadReport
 
 DEFAULT_DISTRICT = "demo-unified"
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
-# What dbt builds and tests: all seeds (the staging models and bridges read them), every staging
-# model and the intermediate roster bridges (list fields such as orgSourcedIds, termSourcedIds).
-# "cautious" keeps only tests whose parents are all selected, so no mart test runs on a missing table.
-DBT_SELECTION = ("resource_type:seed", "path:models/staging", "path:models/intermediate/roster")
+# dbt builds and tests only what the files of the drop need, out of the seeds, the staging
+# models and the roster bridges (rollcall.check_dbt.select_nodes).
 DBT_TIMEOUT_SECONDS = 1800
+DATABASE_FILE = "check.duckdb"
+PARSE_CACHE_ENV = "ROLLCALL_CHECK_CACHE"
 
 MODEL_TO_ENTITY = {model: entity for entity, model in STAGING_MODELS.items()}
 
@@ -128,6 +134,8 @@ class CheckReport:
     checks_run: int = 0
     load_seconds: float = 0.0
     dbt_seconds: float | None = None  # None when dbt did not run (nothing was loaded)
+    dbt_parse: str | None = None  # reused | partial | full (see DbtOutcome.parse)
+    models_checked: list[str] = field(default_factory=list)  # models dbt built for the check
 
     @property
     def all_checks(self) -> list[Check]:
@@ -171,6 +179,7 @@ class CheckReport:
                 "checks_run": self.checks_run,
                 "exit_code": self.exit_code,
             },
+            "dbt": {"parse": self.dbt_parse, "models": self.models_checked},
             "timings": {"load_seconds": round(self.load_seconds, 1), "dbt_seconds": _round(self.dbt_seconds)},
         }
 
@@ -203,10 +212,12 @@ class CheckReport:
         lines.append("")
         if self.dbt_seconds is None:
             lines.append("data tests: not run (no file was loaded)")
+        elif not self.models_checked and not any(c.test == "dbt" for c in self.other_checks):
+            lines.append("data tests: none apply (no file loaded rows that the staging models read)")
         else:
             lines.append(
-                f"data tests: {self.checks_run:,} checks run in {self.dbt_seconds:.0f} s "
-                f"(loading took {self.load_seconds:.0f} s)"
+                f"data tests: {self.checks_run:,} checks on {_count(len(self.models_checked), 'model')} "
+                f"run in {self.dbt_seconds:.0f} s (loading took {self.load_seconds:.0f} s)"
             )
         lines.append(self.verdict())
         return "\n".join(lines)
@@ -241,11 +252,21 @@ def check_package(
     drop that cannot be opened.
     """
     say = progress or (lambda _message: None)
-    with tempfile.TemporaryDirectory(prefix="rollcall-check-", dir=work_root) as tmp:
+    try:
+        get_district(district_id)  # refuse an unknown district before starting anything
+    except UnknownDistrictError as exc:
+        raise CheckUsageError(str(exc)) from exc
+    with (
+        tempfile.TemporaryDirectory(prefix="rollcall-check-", dir=work_root) as tmp,
+        DbtProcess(Path(tmp), say) as dbt,
+    ):
         work = Path(tmp)
-        database = work / "check.duckdb"
-        say("loading the files into a temporary warehouse ...")
+        database = work / DATABASE_FILE
+        say("loading the files into a temporary warehouse (dbt reads the project meanwhile) ...")
         started = time.perf_counter()
+        # imported here: the loader (dlt, pyarrow) takes a second or two to import, meanwhile dbt starts
+        from loaders.oneroster.pipeline import load_package
+
         try:
             load = load_package(location, district_id, database, pipelines_dir=work / "dlt_pipelines")
         except (UnknownDistrictError, PackageError) as exc:
@@ -257,13 +278,15 @@ def check_package(
             files=[FileCheck.from_result(r) for r in load.files],
             load_seconds=time.perf_counter() - started,
         )
+        say(f"loaded {_count(len(load.files), 'file')} in {report.load_seconds:.0f} s")
         _add_loader_checks(report, load, database)
         if not any(f.status == "loaded" for f in report.files):
             return report
-        say("running the data tests with dbt (this takes about half a minute) ...")
         started = time.perf_counter()
-        outcome = run_dbt_checks(database, work)
+        outcome = dbt.run(filled_tables(database))
         report.dbt_seconds = time.perf_counter() - started
+        report.dbt_parse, report.models_checked = outcome.parse, sorted(outcome.models)
+        say(f"dbt finished in {report.dbt_seconds:.0f} s")
         _add_dbt_checks(report, outcome, database)
         for f in report.files:
             f.checks = _ordered(f.checks)
@@ -298,6 +321,8 @@ def _add_loader_checks(report: CheckReport, load: LoadReport, database: Path) ->
 
 def _sourced_id_checks(con: duckdb.DuckDBPyConnection, table: str, load_id: str, file_sha256: str) -> list[Check]:
     """Rows without a sourcedId and sourcedIds repeated within one file, from the raw table."""
+    from loaders.oneroster.pipeline import RAW_SCHEMA
+
     empty, ids, rows = con.execute(
         f"""with file_rows as (
                 select nullif(trim(sourced_id), '') as sourced_id from {RAW_SCHEMA}.{table}
@@ -354,73 +379,148 @@ class DbtOutcome:
     output: str
     run_results: dict[str, Any] | None
     manifest: dict[str, Any] | None
+    parse: str | None = None  # reused | partial | full: how much of the project dbt had to parse
+    models: list[str] = field(default_factory=list)  # the models built for the check
+    error: str | None = None  # what stopped dbt itself (the project did not parse, ...)
 
 
-def dbt_command(target_path: Path, log_path: Path) -> list[str]:
-    """The dbt build command line of a check, run with this interpreter."""
-    return [
-        sys.executable,
-        "-m",
-        "dbt.cli.main",
-        "build",
-        "--select",
-        *DBT_SELECTION,
-        "--indirect-selection",
-        "cautious",
-        "--project-dir",
-        str(PROJECT_ROOT),
-        "--profiles-dir",
-        str(PROJECT_ROOT / "profiles"),
-        "--target-path",
-        str(target_path),
-        "--log-path",
-        str(log_path),
-        "--no-use-colors",
-        "--log-level-file",
-        "none",  # the debug log of ~250 nodes costs seconds and nobody reads it
-    ]
+def parse_cache_dir() -> Path:
+    """Where dbt's parse state is kept between checks: ``$ROLLCALL_CHECK_CACHE`` or ``target/check``."""
+    return Path(os.environ.get(PARSE_CACHE_ENV) or PROJECT_ROOT / "target" / "check")
 
 
-def run_dbt_checks(database: Path, work: Path) -> DbtOutcome:
-    """Run dbt in a subprocess on ``database``; artifacts and logs stay inside ``work``."""
-    target_path = work / "target"
-    env = {
-        **os.environ,
-        "ROLLCALL_DUCKDB_PATH": str(database.resolve()),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    process = subprocess.run(
-        dbt_command(target_path, work / "logs"),
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=DBT_TIMEOUT_SECONDS,
-    )
+def filled_tables(database: Path) -> list[tuple[str, str]]:
+    """(schema, table) of every table of the temporary warehouse that holds a row after the load."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        tables = con.execute("select schema_name, table_name from duckdb_tables() order by 1, 2").fetchall()
+        return [
+            (schema, table)
+            for schema, table in tables
+            if con.execute(f'select exists (select 1 from "{schema}"."{table}")').fetchone()[0]
+        ]
 
-    def artifact(name: str) -> dict[str, Any] | None:
-        path = target_path / name
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
-    run_results = artifact("run_results.json")
-    return DbtOutcome(
-        process.returncode,
-        process.stdout + process.stderr,
-        run_results,
-        artifact("manifest.json") if run_results else None,
-    )
+class DbtProcess:
+    """The dbt side of one check (``rollcall.check_dbt``) in a subprocess of its own.
+
+    Started before the load, so dbt is imported and reads the project while the files land;
+    ``run`` then tells it which tables the load filled and relays its progress. Its
+    artifacts and logs stay inside ``work``; ``close`` stops it if it is still running.
+    """
+
+    def __init__(self, work: Path, progress: Progress) -> None:
+        self.say = progress
+        self.target = work / "target"
+        env = {
+            **os.environ,
+            # relative to the working folder: one profile, hence one parse state, for every check
+            "ROLLCALL_DUCKDB_PATH": DATABASE_FILE,
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+        self.process = subprocess.Popen(
+            # -P: the working folder (the check's temporary files) is not put on the module path
+            [sys.executable, "-P", "-m", "rollcall.check_dbt", str(self.target), str(parse_cache_dir())],
+            cwd=work,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+
+    def __enter__(self) -> DbtProcess:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+    def run(self, tables: list[tuple[str, str]]) -> DbtOutcome:
+        """Build and test what the load that filled ``tables`` needs; wait for the artifacts."""
+        timed_out = threading.Event()
+
+        def stop() -> None:
+            timed_out.set()
+            self.process.kill()
+
+        timer = threading.Timer(DBT_TIMEOUT_SECONDS, stop)
+        timer.start()
+        output: list[str] = []
+        outcome = DbtOutcome(0, "", None, None)
+        assert self.process.stdin is not None and self.process.stdout is not None
+        try:
+            with contextlib.suppress(OSError):  # dbt may have stopped already (the project did not parse)
+                self.process.stdin.write(json.dumps({"filled_tables": tables}) + "\n")
+                self.process.stdin.close()
+            for line in self.process.stdout:
+                if line.startswith(MESSAGE_PREFIX):
+                    self._on_message(json.loads(line[len(MESSAGE_PREFIX) :]), outcome)
+                else:
+                    output.append(line)
+            outcome.returncode = self.process.wait()
+        finally:
+            timer.cancel()
+        if timed_out.is_set():
+            output.append(f"dbt was stopped after {DBT_TIMEOUT_SECONDS} s\n")
+
+        def artifact(name: str) -> dict[str, Any] | None:
+            path = self.target / name
+            return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+        outcome.output = "".join(output)
+        if outcome.run_results is None:  # set already when nothing was to be built
+            outcome.run_results = artifact(RESULTS_FILE)
+            outcome.manifest = artifact(NODES_FILE) if outcome.run_results else None
+        return outcome
+
+    def _on_message(self, message: dict[str, Any], outcome: DbtOutcome) -> None:
+        event = message["event"]
+        if event == "parsed":
+            outcome.parse = message["mode"]
+            how = {
+                "reused": "nothing changed since the last check, its parse was reused",
+                "partial": "only the files changed since the last check were parsed again",
+            }.get(message["mode"], f"parsed it whole because {message['reason']}; the next check reuses that")
+            self.say(f"dbt read the project in {message['seconds']:.0f} s: {how}")
+        elif event == "selected":
+            outcome.models = message["models"]
+            if not outcome.models:
+                self.say("no file loaded rows that the staging models read: no data test applies")
+                outcome.run_results, outcome.manifest = {"results": []}, {"nodes": {}}
+                return
+            self.say(
+                f"dbt builds the {_count(len(message['models']), 'model')} and runs the "
+                f"{_count(message['tests'], 'check')} the loaded files need ..."
+            )
+        elif event == "failed":
+            outcome.error = message["error"]
+        elif event == "progress":
+            done, total = message["done"], message["total"]
+            if done == total or done * 4 // total > (done - 1) * 4 // total:  # at each quarter
+                self.say(f"dbt: {done} of {total} done")
 
 
 def _add_dbt_checks(report: CheckReport, outcome: DbtOutcome, database: Path) -> None:
     """Turn every warned, failed or broken dbt node into a Check on its file (or under other checks)."""
     if outcome.run_results is None or outcome.manifest is None:
         last = [line.strip() for line in outcome.output.splitlines() if line.strip()]
+        detail = outcome.error or (last[-1] if last else "-")
         report.other_checks.append(
             Check(
                 test="dbt",
                 severity="error",
                 failures=None,
-                message=f"dbt could not run the checks (exit {outcome.returncode}): {last[-1] if last else '-'}",
+                message=f"dbt could not run the checks (exit {outcome.returncode}): {detail}",
             )
         )
         return

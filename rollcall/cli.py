@@ -326,9 +326,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="check an export before sending it: load it into a throwaway warehouse and run the data tests",
         description=(
             "Load a folder, .zip or .csv of OneRoster(+) files into a new temporary DuckDB file (never the "
-            "warehouse), run the staging data tests on it, and report per file what loaded and what failed, in "
-            "plain words. Exit 0 when no file was refused and no error-level check failed, 1 otherwise, 2 when "
-            "the export cannot be opened."
+            "warehouse), run the staging data tests that the loaded files need on it, and report per file what "
+            "loaded and what failed, in plain words. Exit 0 when no file was refused and no error-level check "
+            "failed, 1 otherwise, 2 when the export cannot be opened. Progress goes to stderr. dbt's parse of the "
+            "project is kept in target/check (or $ROLLCALL_CHECK_CACHE) and reused by the next check. On the demo "
+            "drop (rollcall generate DIR --layout multi-source --days 120: 16 files) a check took a median of "
+            "31 s (28-38 s) on a 2-core machine shared with other jobs; see docs/check.md."
         ),
     )
     check.add_argument("path", help="folder, .zip or .csv to check")
