@@ -60,38 +60,6 @@
 {%- endmacro %}
 
 {#-
-    True for a row in a changed slice. Outside an incremental run every row is "changed".
-    `date_column` may be null (a record with an unreadable date): it then belongs to the
-    whole-student slice.
--#}
-{% macro in_changed_slice(district_column, student_column, date_column) -%}
-    {%- set slices = ref('int_attendance_changed_slices') -%}
-    {%- if is_incremental() -%}
-    (
-        {{ slice_sync_status() }} = 'rebuild'
-        or ({{ slice_sync_status() }} = 'next' and (
-            exists (
-                select 1 from {{ slices }} as changed
-                where
-                    changed.student_id is null
-                    and changed.district_id = {{ district_column }}
-                    and coalesce({{ date_column }}, {{ beginning_of_time() }}) >= changed.changed_from_date
-            )
-            or exists (
-                select 1 from {{ slices }} as changed
-                where
-                    changed.district_id = {{ district_column }}
-                    and changed.student_id = {{ student_column }}
-                    and coalesce({{ date_column }}, {{ beginning_of_time() }}) >= changed.changed_from_date
-            )
-        ))
-    )
-    {%- else -%}
-        true
-    {%- endif -%}
-{%- endmacro %}
-
-{#-
     The students whose slice must be recomputed, with the date it starts from (slice_start):
     the earlier of the student's own change and the district's. `candidates` (a relation or
     subquery with district_id, student_id and candidate_date, the latest date a student's rows
@@ -157,11 +125,45 @@
     group by district_id
 {%- endmacro %}
 
-{#- Pre-hook of a slice-incremental model: delete the rows of the changed slices. -#}
+{#-
+    Pre-hook of a slice-incremental model: delete the rows of the changed slices — district-wide
+    changes first, then per-student ones — each as a join, never a scan per row. `date_column`
+    may be null (a record with an unreadable date): it then belongs to the whole-student slice.
+-#}
 {% macro delete_changed_slices(student_column='student_id', date_column='attendance_date') -%}
+    {%- set slices = ref('int_attendance_changed_slices') -%}
     {%- if is_incremental() -%}
-        delete from {{ this }}
-        where {{ in_changed_slice(this ~ '.district_id', this ~ '.' ~ student_column, this ~ '.' ~ date_column) }}
+        delete from {{ this }} as target
+        using (
+            select
+                district_id,
+                case when {{ slice_sync_status() }} = 'rebuild' then {{ beginning_of_time() }} else changed_from_date end
+                    as slice_start
+            from {{ slices }}
+            where
+                student_id is null
+                and (changed_from_date is not null or {{ slice_sync_status() }} = 'rebuild')
+                and {{ slice_sync_status() }} <> 'current'
+        ) as changed
+        where
+            target.district_id = changed.district_id
+            and coalesce(target.{{ date_column }}, {{ beginning_of_time() }}) >= changed.slice_start;
+        delete from {{ this }} as target
+        using (
+            select
+                district_id,
+                student_id,
+                changed_from_date as slice_start
+            from {{ slices }}
+            where
+                student_id is not null
+                and changed_from_date is not null
+                and {{ slice_sync_status() }} = 'next'
+        ) as changed
+        where
+            target.district_id = changed.district_id
+            and target.{{ student_column }} = changed.student_id
+            and coalesce(target.{{ date_column }}, {{ beginning_of_time() }}) >= changed.slice_start
     {%- else -%}
         select 1
     {%- endif -%}

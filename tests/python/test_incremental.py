@@ -25,6 +25,7 @@ COMPARED = {
     "staging.stg_oneroster__attendance_records": "district_id, attendance_record_id",
     "intermediate.int_membership_days_expanded": "district_id, student_id, school_id, calendar_date",
     "intermediate.int_attendance_days_rolled_up": "district_id, student_id, school_id, attendance_date",
+    "intermediate.int_attendance_segments_summed": "district_id, student_id, school_id, segment_id",
     "intermediate.int_attendance_sessions_summed": "district_id, student_id, school_id, academic_session_id",
     "attendance.fct_student_daily_attendance": "district_id, student_id, attendance_date",
     "attendance.fct_student_absence_rates": "district_id, student_id, school_id, academic_session_id",

@@ -16,7 +16,8 @@
     post_hook="{{ record_consumed_slices() }}",
 ) }}
 
-with attendance_records as (
+-- read twice (candidates, records to build): inlined, so each read keeps only the days it needs
+with attendance_records as {{ inline_cte() }} (
     select * from {{ ref('int_attendance_records_unioned') }}
     where
         not is_tombstoned
@@ -26,47 +27,6 @@ with attendance_records as (
 absence_codes as (
     select * from {{ ref('stg_oneroster__absence_codes') }}
     where not is_tombstoned
-),
-
-schools as (
-    select distinct
-        district_id,
-        school_id
-    from attendance_records
-),
-
--- every code usable at a school (district-wide codes and the school's own), with the school's
--- own value and category first
-code_scopes as (
-    select distinct
-        schools.district_id,
-        schools.school_id,
-        absence_codes.absence_code
-    from schools
-    inner join absence_codes
-        on
-            schools.district_id = absence_codes.district_id
-            and (absence_codes.org_id is null or absence_codes.org_id = schools.school_id)
-),
-
-school_codes as (
-    select
-        code_scopes.district_id,
-        code_scopes.school_id,
-        code_scopes.absence_code,
-        coalesce(own_codes.absent_value, district_codes.absent_value) as absent_value,
-        coalesce(own_codes.attendance_category, district_codes.attendance_category) as attendance_category
-    from code_scopes
-    left join absence_codes as own_codes
-        on
-            code_scopes.district_id = own_codes.district_id
-            and code_scopes.school_id = own_codes.org_id
-            and code_scopes.absence_code = own_codes.absence_code
-    left join absence_codes as district_codes
-        on
-            code_scopes.district_id = district_codes.district_id
-            and district_codes.org_id is null
-            and code_scopes.absence_code = district_codes.absence_code
 ),
 
 candidate_students as (
@@ -101,6 +61,47 @@ records_to_build as (
             attendance_records.district_id = slice_starts.district_id
             and attendance_records.user_id = slice_starts.student_id
             and attendance_records.attendance_date >= slice_starts.slice_start
+),
+
+schools as (
+    select distinct
+        district_id,
+        school_id
+    from records_to_build
+),
+
+-- every code usable at a school (district-wide codes and the school's own), with the school's
+-- own value and category first
+code_scopes as (
+    select distinct
+        schools.district_id,
+        schools.school_id,
+        absence_codes.absence_code
+    from schools
+    inner join absence_codes
+        on
+            schools.district_id = absence_codes.district_id
+            and (absence_codes.org_id is null or absence_codes.org_id = schools.school_id)
+),
+
+school_codes as (
+    select
+        code_scopes.district_id,
+        code_scopes.school_id,
+        code_scopes.absence_code,
+        coalesce(own_codes.absent_value, district_codes.absent_value) as absent_value,
+        coalesce(own_codes.attendance_category, district_codes.attendance_category) as attendance_category
+    from code_scopes
+    left join absence_codes as own_codes
+        on
+            code_scopes.district_id = own_codes.district_id
+            and code_scopes.school_id = own_codes.org_id
+            and code_scopes.absence_code = own_codes.absence_code
+    left join absence_codes as district_codes
+        on
+            code_scopes.district_id = district_codes.district_id
+            and district_codes.org_id is null
+            and code_scopes.absence_code = district_codes.absence_code
 ),
 
 superseded as (

@@ -19,7 +19,8 @@
     post_hook="{{ record_consumed_slices() }}",
 ) }}
 
-with attendance_records as (
+-- read twice (candidates, records to build): inlined, so each read keeps only the days it needs
+with attendance_records as {{ inline_cte() }} (
     select * from {{ ref('int_attendance_records_unioned') }}
     where not is_tombstoned
 ),

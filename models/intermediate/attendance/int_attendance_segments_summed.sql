@@ -1,0 +1,83 @@
+-- One row per student, school and session segment (a week's days in the same sessions:
+-- int_session_segment_days) with membership and absent days summed from the daily fact,
+-- absences exact in absent units. int_attendance_sessions_summed adds segments up to sessions.
+-- Incremental: a student's segments are summed again from the first segment its changed slice
+-- reaches, so a new school day re-sums one week, not the year.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_slices('student_id', 'segment_last_date') }}",
+    post_hook="{{ record_consumed_slices() }}",
+) }}
+
+with daily_attendance as {{ inline_cte() }} (
+    select * from {{ ref('fct_student_daily_attendance') }}
+),
+
+segment_days as (
+    select * from {{ ref('int_session_segment_days') }}
+),
+
+-- a student is a candidate by the last day of the segment holding each of its days
+candidate_students as (
+    select
+        daily_attendance.district_id,
+        daily_attendance.student_id,
+        segment_days.segment_last_date as candidate_date
+    from daily_attendance
+    inner join segment_days
+        on
+            daily_attendance.district_id = segment_days.district_id
+            and daily_attendance.attendance_date = segment_days.calendar_date
+),
+
+slice_starts as (
+    {{ changed_slice_starts('candidate_students') }}
+),
+
+-- every day of every segment a changed slice reaches (a segment is at most a week long)
+days_to_build as (
+    select
+        daily_attendance.*,
+        segment_days.segment_id,
+        segment_days.segment_last_date
+    from daily_attendance
+    inner join slice_starts
+        on
+            daily_attendance.district_id = slice_starts.district_id
+            and daily_attendance.student_id = slice_starts.student_id
+            and daily_attendance.attendance_date >= {{ dbt.dateadd('day', -6, 'slice_starts.slice_start') }}
+    inner join segment_days
+        on
+            daily_attendance.district_id = segment_days.district_id
+            and daily_attendance.attendance_date = segment_days.calendar_date
+            and segment_days.segment_last_date >= slice_starts.slice_start
+),
+
+final as (
+    select
+        district_id,
+        student_id,
+        school_id,
+        segment_id,
+        segment_last_date,
+        count(*) as membership_day_count,
+        cast(sum(membership_value) as decimal(18, 2)) as membership_days,
+        cast(sum(absent_day_units) as bigint) as absent_day_units,
+        cast(sum(absent_day_units_suspension_as_absent) as bigint) as absent_day_units_suspension_as_absent,
+        cast(sum(absent_day_units_suspension_excluded) as bigint) as absent_day_units_suspension_excluded,
+        cast(sum(case when attendance_category = 'excused' then absent_day_units else 0 end) as bigint)
+            as excused_absent_day_units,
+        cast(sum(case when attendance_category = 'unexcused' then absent_day_units else 0 end) as bigint)
+            as unexcused_absent_day_units,
+        cast(sum(case when attendance_category = 'suspension' then absent_day_units else 0 end) as bigint)
+            as suspension_absent_day_units,
+        cast(sum(case when is_tardy then 1 else 0 end) as bigint) as tardy_count,
+        min(attendance_date) as first_membership_date,
+        max(attendance_date) as last_membership_date
+    from days_to_build
+    group by district_id, student_id, school_id, segment_id, segment_last_date
+)
+
+select * from final
