@@ -83,6 +83,7 @@ DERIVED_DOCS = {
         " load whose bulk file no longer had it. Incremental models downstream pick up records changed since"
         " their last build."
     ),
+    "built_at": "When this row was last written: the start of the build that (re)staged the record (UTC).",
     "previous_slices": (
         "The (student_id, attendance_date) pairs a correction moved the record away from, so incremental builds"
         " recompute the days it left; null for a record never moved."
@@ -203,6 +204,42 @@ def _tests_for(field: Field | None, column: str, is_key: bool, spec: FileSpec) -
     return tests
 
 
+# dbt renders a test's `where` without project macros: the expression is spelled out (see
+# macros/incremental/attendance_slices.sql, record_build_start).
+INCREMENTAL_TEST_SCOPE = (
+    "\"{{ 'built_at = (select started_at from audit.current_build)'"
+    " if var('rollcall_test_scope', 'all') == 'changed' else '1 = 1' }}\""
+)
+
+
+def _scoped_to_this_build(lines: list[str]) -> list[str]:
+    """The data-test lines of an incremental model, each test limited (``where``) to the rows the
+    build wrote when `rollcall build` planned it for what loads changed (docs/performance.md)."""
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        match = re.match(r"^(\s+)- (\w+)(:?)$", line)
+        if not match or line.lstrip().startswith("- name:"):
+            out.append(line)
+            index += 1
+            continue
+        indent, name, _ = match.groups()
+        body_indent = indent + "    "
+        body = []
+        index += 1
+        while index < len(lines) and lines[index].startswith(body_indent):
+            body.append(lines[index])
+            index += 1
+        config_at = next((i for i, b in enumerate(body) if b.strip() == "config:"), None)
+        if config_at is None:
+            body += [f"{body_indent}config:", f"{body_indent}  where: {INCREMENTAL_TEST_SCOPE}"]
+        else:
+            body.insert(config_at + 1, f"{body_indent}  where: {INCREMENTAL_TEST_SCOPE}")
+        out += [f"{indent}- {name}:", *body]
+    return out
+
+
 def models_yaml() -> str:
     specs = file_specs()
     lines = [
@@ -212,52 +249,58 @@ def models_yaml() -> str:
         "models:",
     ]
     for file_name, model in STAGING_MODELS.items():
-        spec: FileSpec = specs[file_name.lower()]
         sql = (STAGING_DIR / f"{model}.sql").read_text(encoding="utf-8")
-        lineage = staging_lineage(sql)
-        by_column = {f.column: f for f in spec.fields}
-        key = "property_name" if file_name == "manifest" else next(c for c, r in lineage.items() if r == "sourced_id")
-        lines += [
-            f"  - name: {model}",
-            "    description: "
-            + _quote(
-                f"Current version of each {spec.name}.csv record per district"
-                " (latest landed row wins), typed and renamed."
-            ),
-            "    data_tests:",
-            "      - unique_combination_of_columns:",
-            "          arguments:",
-            f"            combination: [district_id, {key}]",
-        ]
-        if file_name != "manifest":
-            lines += ["      - status_matches_file_mode:", "          config:", "            severity: warn"]
-        lines += ["    columns:"]
-        for column in lineage:
-            field = None if column in DERIVED_DOCS else by_column.get(lineage[column])
-            if column in STAGING_COMMON_DOCS:
-                doc = STAGING_COMMON_DOCS[column]
-            elif column in DERIVED_DOCS:
-                doc = DERIVED_DOCS[column]
-            elif field is not None:
-                doc = f"{field.description} (from {spec.name}.{field.name})"
-            else:
-                raise ValueError(f"{model}.{column}: no field-table entry for raw column {lineage[column]!r}")
-            lines += [f"      - name: {column}", f"        description: {_quote(doc)}"]
-            lines += _meta(field)
-            tests = _tests_for(field, column, is_key=column in (key, "district_id"), spec=spec)
-            if field is not None and field.references and not field.is_list and field.data_type != "secret":
-                target_model, target_key = _staging_key(field.references)
-                tests += [
-                    "          - references_resolve:",
-                    "              arguments:",
-                    f"                to: ref('{target_model}')",
-                    f"                field: {target_key}",
-                    "              config:",
-                    "                severity: warn",
-                ]
-            if tests:
-                lines += ["        data_tests:", *tests]
+        block = _model_yaml(file_name, model, sql, specs[file_name.lower()])
+        lines += _scoped_to_this_build(block) if "materialized='incremental'" in sql else block
     return "\n".join(lines) + "\n"
+
+
+def _model_yaml(file_name: str, model: str, sql: str, spec: FileSpec) -> list[str]:
+    """The documented, tested YAML block of one staging model."""
+    lineage = staging_lineage(sql)
+    by_column = {f.column: f for f in spec.fields}
+    key = "property_name" if file_name == "manifest" else next(c for c, r in lineage.items() if r == "sourced_id")
+    lines: list[str] = []
+    lines += [
+        f"  - name: {model}",
+        "    description: "
+        + _quote(
+            f"Current version of each {spec.name}.csv record per district (latest landed row wins), typed and renamed."
+        ),
+        "    data_tests:",
+        "      - unique_combination_of_columns:",
+        "          arguments:",
+        f"            combination: [district_id, {key}]",
+    ]
+    if file_name != "manifest":
+        lines += ["      - status_matches_file_mode:", "          config:", "            severity: warn"]
+    lines += ["    columns:"]
+    for column in lineage:
+        field = None if column in DERIVED_DOCS else by_column.get(lineage[column])
+        if column in STAGING_COMMON_DOCS:
+            doc = STAGING_COMMON_DOCS[column]
+        elif column in DERIVED_DOCS:
+            doc = DERIVED_DOCS[column]
+        elif field is not None:
+            doc = f"{field.description} (from {spec.name}.{field.name})"
+        else:
+            raise ValueError(f"{model}.{column}: no field-table entry for raw column {lineage[column]!r}")
+        lines += [f"      - name: {column}", f"        description: {_quote(doc)}"]
+        lines += _meta(field)
+        tests = _tests_for(field, column, is_key=column in (key, "district_id"), spec=spec)
+        if field is not None and field.references and not field.is_list and field.data_type != "secret":
+            target_model, target_key = _staging_key(field.references)
+            tests += [
+                "          - references_resolve:",
+                "              arguments:",
+                f"                to: ref('{target_model}')",
+                f"                field: {target_key}",
+                "              config:",
+                "                severity: warn",
+            ]
+        if tests:
+            lines += ["        data_tests:", *tests]
+    return lines
 
 
 def outputs() -> dict[Path, str]:

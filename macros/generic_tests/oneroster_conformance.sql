@@ -11,7 +11,7 @@
     select
         referencing.district_id,
         referencing.{{ column_name }}
-    from {{ model }} as referencing
+    from (select * from {{ model }}) as referencing
     left join {{ to }} as referenced
         on
             referencing.district_id = referenced.district_id

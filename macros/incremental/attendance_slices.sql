@@ -183,3 +183,21 @@
     delete from {{ state }} where model_name = '{{ this.identifier }}';
     insert into {{ state }} select '{{ this.identifier }}', max(built_at) from {{ slices }}
 {%- endmacro %}
+
+{#- When this build started: the built_at of every row an incremental model (re)writes in it. -#}
+{% macro this_build_started_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{#-
+    on-run-start: when this build started (audit.current_build). In a build `rollcall build`
+    planned for what loads changed (var rollcall_test_scope = changed), the data tests of the
+    incremental models check only the rows this build wrote — their `where` is
+    built_at = (select started_at from audit.current_build); a slice is always deleted and written
+    whole, so its keys cannot collide with rows it left alone. Any other build, and `dbt test` on
+    its own, tests every row.
+-#}
+{% macro record_build_start() -%}
+    create schema if not exists audit;
+    create or replace table audit.current_build as select {{ this_build_started_at() }} as started_at
+{%- endmacro %}

@@ -207,7 +207,8 @@ final as (
         case when has_daily_record then daily_units_suspension_excluded else rolled_units_suspension_excluded end
             as absent_units_suspension_excluded,
         has_unknown_daily_code as is_unknown_code,
-        case when period_count > 0 then period_count end as period_count
+        case when period_count > 0 then period_count end as period_count,
+        {{ this_build_started_at() }} as built_at
     from rolled_up
 )
 

@@ -28,7 +28,8 @@ from_oneroster as (
         loaded_at,
         'oneroster' as source_system,
         changed_at,
-        previous_slices
+        previous_slices,
+        built_at
     from oneroster_records
 ),
 

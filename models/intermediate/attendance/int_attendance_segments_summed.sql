@@ -75,7 +75,8 @@ final as (
             as suspension_absent_day_units,
         cast(sum(case when is_tardy then 1 else 0 end) as bigint) as tardy_count,
         min(attendance_date) as first_membership_date,
-        max(attendance_date) as last_membership_date
+        max(attendance_date) as last_membership_date,
+        {{ this_build_started_at() }} as built_at
     from days_to_build
     group by district_id, student_id, school_id, segment_id, segment_last_date
 )

@@ -187,7 +187,8 @@ final as (
         first_value(school_id) over (
             partition by district_id, student_id, calendar_date order by school_rank
         ) as counted_school_id,
-        school_count > 1 as is_overlap
+        school_count > 1 as is_overlap,
+        {{ this_build_started_at() }} as built_at
     from ranked
 )
 

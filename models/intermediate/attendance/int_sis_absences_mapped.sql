@@ -84,7 +84,8 @@ final as (
         sis_rows.loaded_at,
         'sis' as source_system,
         sis_rows.district_changed_at as changed_at,
-        cast(null as {{ previous_slices_type() }}) as previous_slices
+        cast(null as {{ previous_slices_type() }}) as previous_slices,
+        {{ this_build_started_at() }} as built_at
     from sis_rows
     left join periods
         on sis_rows.absence_record_id = periods.absence_record_id

@@ -101,7 +101,8 @@ final as (
         absent_units > 0 as is_absent,
         absent_units >= {{ absent_units_per_day() }} as is_whole_day_absent,
         attendance_category = 'tardy' as is_tardy,
-        has_unknown_code
+        has_unknown_code,
+        {{ this_build_started_at() }} as built_at
     from joined
 )
 

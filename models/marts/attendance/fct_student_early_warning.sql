@@ -192,7 +192,8 @@ final as (
             {{ var('chronic_absence_threshold') }} * cast(ytd_membership_days + remaining_instructional_days as {{ type_double() }})
             - cast(ytd_absent_day_units as {{ type_double() }}) / {{ absent_units_per_day() }},
             0
-        ), 6) as decimal(18, 6)) as absent_days_until_chronic
+        ), 6) as decimal(18, 6)) as absent_days_until_chronic,
+        {{ this_build_started_at() }} as built_at
     from continued
 )
 

@@ -156,7 +156,10 @@ classified as (
 ),
 
 final as (
-    select * from classified
+    select
+        *,
+        {{ this_build_started_at() }} as built_at
+    from classified
     where exception_reason is not null
 )
 

@@ -86,7 +86,8 @@ moved_from as (
 final as (
     select
         renamed.*,
-        moved_from.previous_slices
+        moved_from.previous_slices,
+        {{ this_build_started_at() }} as built_at
     from renamed
     left join moved_from
         on
