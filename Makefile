@@ -14,7 +14,7 @@ export UV_PYTHON_DOWNLOADS := never
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export RUNTIME__DLTHUB_TELEMETRY := false
 
-.PHONY: setup demo test lint sql-lint build docs summary codegen bench clean
+.PHONY: setup demo test lint sql-lint build docs summary codegen bench bench-scale clean
 
 ## setup: create .venv from uv.lock (installs uv into .tools first)
 setup: .venv/.synced
@@ -64,6 +64,12 @@ codegen: setup
 ## bench: load-speed benchmark (≥ 1M attendance rows) against DuckDB's own read_csv
 bench: setup
 	$(BIN)/python benchmarks/bench_load.py
+
+## bench-scale: a district of STUDENTS (default 100,000) x 180 days — load, dbt run, dbt build and an
+##   hourly increment against a hand-written DuckDB query and read_csv (docs/benchmarks.md)
+STUDENTS ?= 100000
+bench-scale: setup
+	$(BIN)/python benchmarks/bench_scale.py --students $(STUDENTS)
 
 clean:
 	rm -rf warehouse target logs .pytest_cache

@@ -3,7 +3,9 @@
 Every dbt build records itself in ``audit.build_log`` (the project's on-run-end hook). A build
 that covered every change (no selection of its own, or a selection planned here) is the point
 the next plan starts from: the raw tables that loads changed since it began, plus the models
-that read the clock when the date has moved, are selected with everything downstream of them.
+that read the clock when the date has moved, are selected with everything downstream of them —
+except that attendance alone leaves the clock-reading models (messaging rosters) for a new day or
+a moved as-of date.
 Anything that could make that selection incomplete — no earlier build, a changed project file
 or seed, different vars, a user's own selection or ``--full-refresh`` — builds everything (or
 exactly what the user asked for).
@@ -26,6 +28,8 @@ PROJECT_INPUTS = ("dbt_project.yml", "profiles", "models", "macros", "seeds", "t
 # dbt options that choose nodes themselves: the user's selection wins over the plan.
 SELECTION_OPTIONS = ("-s", "--select", "-m", "--models", "--exclude", "--selector", "--full-refresh", "-f")
 CLOCK_TAG = "reads_clock"
+# raw tables whose rows reach the clock-reading models only through the as-of date
+ATTENDANCE_SOURCES = {"source:raw_oneroster.attendance", "source:raw_oneroster.manifest"}
 
 
 @dataclass
@@ -74,10 +78,7 @@ def _source_name(raw_table: str) -> str:
 
 
 def _last_complete_build(con: duckdb.DuckDBPyConnection) -> tuple | None:
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'audit' and table_name = 'build_log'"
-    ).fetchone()[0]
-    if not exists:
+    if not _exists(con, "audit", "build_log"):
         return None
     return con.execute(
         """select started_at, project_fingerprint, build_date from audit.build_log
@@ -114,15 +115,53 @@ def plan_build(database: Path, args: list[str], today: date | None = None) -> Bu
         if last_fingerprint != fingerprint:
             return BuildPlan(full, "the project, its seeds or the vars changed since the last build")
         changed = _changed_sources(con, started_at)
+        new_day = build_date != (today or date.today())
+        keep_clock = new_day or not set(changed) <= ATTENDANCE_SOURCES or _as_of_may_move(con, started_at)
     selectors = [f"{source}+" for source in changed]
-    if build_date != (today or date.today()):
+    if new_day:
         selectors.append(f"tag:{CLOCK_TAG}+")
     if not selectors:
         return BuildPlan([], "nothing was loaded since the last build")
-    # the tests of incremental models check the rows this build writes (docs/performance.md)
-    scoped = [
+    # attendance reaches the models that read the clock (the messaging rosters) only through the
+    # as-of date: they wait for a new day or a moved as-of date
+    exclude = [] if keep_clock else ["--exclude", f"tag:{CLOCK_TAG}+"]
+    # a var of its own: an hourly build keeps the same vars (and dbt's partial parse) as the last one
+    planned = [
         *rest,
         "--vars",
-        yaml.safe_dump({**plan_vars, "rollcall_planned_build": True, "rollcall_test_scope": "changed"}),
+        yaml.safe_dump({**plan_vars, "rollcall_planned_build": True, "rollcall_planned_selection": True}),
     ]
-    return BuildPlan([*scoped, "--select", *selectors], "what the loads since the last build changed", changed)
+    return BuildPlan(
+        [*planned, "--select", *selectors, *exclude], "what the loads since the last build changed", changed
+    )
+
+
+def _as_of_may_move(con: duckdb.DuckDBPyConnection, since) -> bool:
+    """True unless the OneRoster attendance loaded since ``since`` is all dated on or before each
+    district's current as-of date and removes nothing (so the as-of date stays where it is)."""
+    if not _exists(con, "intermediate", "int_districts_as_of_dates"):
+        return True
+    moved_or_removed = con.execute(
+        """with new_rows as (
+               select
+                   _district_id as district_id, _change_kind, status,
+                   coalesce(try_cast(left(trim(date), 10) as date), try_strptime(trim(date), '%m/%d/%Y')::date)
+                       as day
+               from raw_oneroster.attendance where _loaded_at >= ?
+           )
+           select count(*) from new_rows
+           left join intermediate.int_districts_as_of_dates as as_of using (district_id)
+           where as_of.as_of_date is null or new_rows.day > as_of.as_of_date
+              or _change_kind = 'bulk_tombstone' or lower(trim(status)) in ('tobedeleted', 'inactive')""",
+        [since.replace(tzinfo=UTC)],
+    ).fetchone()[0]
+    return moved_or_removed > 0
+
+
+def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )

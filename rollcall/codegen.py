@@ -204,11 +204,10 @@ def _tests_for(field: Field | None, column: str, is_key: bool, spec: FileSpec) -
     return tests
 
 
-# dbt renders a test's `where` without project macros: the expression is spelled out (see
-# macros/incremental/attendance_slices.sql, record_build_start).
+# audit.current_build is written at the start of every build (macros/incremental/attendance_slices.sql)
 INCREMENTAL_TEST_SCOPE = (
-    "\"{{ 'built_at = (select started_at from audit.current_build)'"
-    " if var('rollcall_test_scope', 'all') == 'changed' else '1 = 1' }}\""
+    "\"built_at = (select started_at from audit.current_build)"
+    " or (select test_scope from audit.current_build) = 'all'\""
 )
 
 

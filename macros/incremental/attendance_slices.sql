@@ -190,14 +190,18 @@
 {%- endmacro %}
 
 {#-
-    on-run-start: when this build started (audit.current_build). In a build `rollcall build`
-    planned for what loads changed (var rollcall_test_scope = changed), the data tests of the
-    incremental models check only the rows this build wrote — their `where` is
-    built_at = (select started_at from audit.current_build); a slice is always deleted and written
-    whole, so its keys cannot collide with rows it left alone. Any other build, and `dbt test` on
-    its own, tests every row.
+    on-run-start: when this build started, and what its tests check (audit.current_build). In a
+    build `rollcall build` planned for what loads changed (var rollcall_planned_selection), the
+    data tests of the incremental models check only the rows this build wrote:
+    their `where` is built_at = started_at unless scope = 'all'. A slice is always deleted and
+    written whole, so its keys cannot collide with rows it left alone. Any other build, and
+    `dbt test` on its own, tests every row.
 -#}
 {% macro record_build_start() -%}
+    {%- set planned_selection = var('rollcall_planned_selection', false) -%}
     create schema if not exists audit;
-    create or replace table audit.current_build as select {{ this_build_started_at() }} as started_at
+    create or replace table audit.current_build as
+    select
+        {{ this_build_started_at() }} as started_at,
+        '{{ "changed" if planned_selection else "all" }}' as test_scope
 {%- endmacro %}
