@@ -30,6 +30,15 @@
     not materialized
 {%- endmacro %}
 
+{#- Marks a small CTE that is read more than once to be computed once. -#}
+{% macro materialized_cte() -%}
+    {{ return(adapter.dispatch('materialized_cte', 'rollcall')()) }}
+{%- endmacro %}
+
+{% macro default__materialized_cte() -%}
+    materialized
+{%- endmacro %}
+
 {#- Integer division (truncating). -#}
 {% macro integer_divide(numerator, denominator) -%}
     {{ return(adapter.dispatch('integer_divide', 'rollcall')(numerator, denominator)) }}

@@ -125,15 +125,8 @@ def plan_build(database: Path, args: list[str], today: date | None = None) -> Bu
     # attendance reaches the models that read the clock (the messaging rosters) only through the
     # as-of date: they wait for a new day or a moved as-of date
     exclude = [] if keep_clock else ["--exclude", f"tag:{CLOCK_TAG}+"]
-    # a var of its own: an hourly build keeps the same vars (and dbt's partial parse) as the last one
-    planned = [
-        *rest,
-        "--vars",
-        yaml.safe_dump({**plan_vars, "rollcall_planned_build": True, "rollcall_planned_selection": True}),
-    ]
-    return BuildPlan(
-        [*planned, "--select", *selectors, *exclude], "what the loads since the last build changed", changed
-    )
+    # the same vars as a planned full build: dbt keeps its partial parse between them
+    return BuildPlan([*full, "--select", *selectors, *exclude], "what the loads since the last build changed", changed)
 
 
 def _as_of_may_move(con: duckdb.DuckDBPyConnection, since) -> bool:

@@ -191,14 +191,14 @@
 
 {#-
     on-run-start: when this build started, and what its tests check (audit.current_build). In a
-    build `rollcall build` planned for what loads changed (var rollcall_planned_selection), the
-    data tests of the incremental models check only the rows this build wrote:
+    build `rollcall build` planned for what loads changed (var rollcall_planned_build and a
+    selection), the data tests of the incremental models check only the rows this build wrote:
     their `where` is built_at = started_at unless scope = 'all'. A slice is always deleted and
     written whole, so its keys cannot collide with rows it left alone. Any other build, and
     `dbt test` on its own, tests every row.
 -#}
 {% macro record_build_start() -%}
-    {%- set planned_selection = var('rollcall_planned_selection', false) -%}
+    {%- set planned_selection = var('rollcall_planned_build', false) and invocation_args_dict.get('select') -%}
     create schema if not exists audit;
     create or replace table audit.current_build as
     select

@@ -13,19 +13,40 @@
     {%- set watermark = run_query('select max(changed_at) from ' ~ this).columns[0].values()[0] %}
 {%- endif %}
 
+{%- if watermark is not none %}
+
+-- the raw rows landed since the last build; a literal watermark lets DuckDB skip the rest of the
+-- table by its statistics
+with new_rows as {{ materialized_cte() }} (
+    select * from {{ source('raw_oneroster', 'attendance') }}
+    where _loaded_at > cast('{{ watermark }}' as {{ type_timestamp_tz() }})
+),
+
+-- changed records staged before: only they have earlier raw versions to read (usually none, and
+-- then the raw table is not read at all)
+known_keys as {{ materialized_cte() }} (
+    select
+        district_id,
+        attendance_record_id
+    from {{ this }}
+    where (district_id, attendance_record_id) in (select _district_id, trim(sourced_id) from new_rows)
+),
+
+source as {{ materialized_cte() }} (
+    select * from new_rows
+    union all
+    select * from {{ source('raw_oneroster', 'attendance') }}
+    where
+        _loaded_at <= cast('{{ watermark }}' as {{ type_timestamp_tz() }})
+        and (_district_id, trim(sourced_id)) in (select district_id, attendance_record_id from known_keys)
+),
+{%- else %}
+
+-- a full build reads every raw row: inlined, never held in memory
 with source as {{ inline_cte() }} (
     select * from {{ source('raw_oneroster', 'attendance') }}
-    {%- if watermark is not none %}
-        -- a literal watermark lets DuckDB see from the table's statistics how few rows are new
-        where (_district_id, trim(sourced_id)) in (
-            select
-                _district_id,
-                trim(sourced_id)
-            from {{ source('raw_oneroster', 'attendance') }}
-            where _loaded_at > cast('{{ watermark }}' as {{ type_timestamp_tz() }})
-        )
-    {%- endif %}
 ),
+{%- endif %}
 
 latest as (
     {{ latest_oneroster_records('source') }}
