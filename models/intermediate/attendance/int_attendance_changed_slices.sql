@@ -9,6 +9,14 @@
 --   per student, from the record's date: an attendance record added, changed or tombstoned (and
 --     the student and date it had before, when a correction moved it).
 {%- set whole = beginning_of_time() %}
+{#- the earliest change already seen, as a literal: the scan of the records skips older row groups -#}
+{%- set seen_through = none %}
+{%- if execute %}
+    {%- set seen_through = run_query(
+        "select min(previous_fingerprint) from " ~ ref('int_attendance_input_fingerprints')
+        ~ " where fingerprint_name = 'records_changed_through'"
+    ).columns[0].values()[0] %}
+{%- endif %}
 
 with fingerprints as (
     select * from {{ ref('int_attendance_input_fingerprints') }}
@@ -67,6 +75,9 @@ changed_records as (
         on attendance_records.district_id = records_seen_through.district_id
     where
         attendance_records.changed_at > coalesce(records_seen_through.previous_changed_through, {{ beginning_of_time_ts() }})
+        {%- if seen_through is not none %}
+            and attendance_records.changed_at > cast('{{ seen_through }}' as {{ type_timestamp_tz() }})
+        {%- endif %}
         and attendance_records.district_id not in (select district_id from whole_districts)
 ),
 
