@@ -141,11 +141,26 @@ enrollment_fingerprints as (
 ),
 
 current_fingerprints as (
-    select district_id, fingerprint_name, '' as subject_id, fingerprint from district_fingerprints
+    select
+        district_id,
+        fingerprint_name,
+        '' as subject_id,
+        fingerprint
+    from district_fingerprints
     union all
-    select district_id, fingerprint_name, '' as subject_id, fingerprint from rule_fingerprints
+    select
+        district_id,
+        fingerprint_name,
+        '' as subject_id,
+        fingerprint
+    from rule_fingerprints
     union all
-    select district_id, fingerprint_name, subject_id, fingerprint from enrollment_fingerprints
+    select
+        district_id,
+        fingerprint_name,
+        subject_id,
+        fingerprint
+    from enrollment_fingerprints
 ),
 
 previous_fingerprints as (
@@ -169,6 +184,10 @@ previous_fingerprints as (
     {%- endif %}
 ),
 
+previous_build as (
+    select max(built_at) as built_at from previous_fingerprints
+),
+
 final as (
     select
         coalesce(current_fingerprints.district_id, previous_fingerprints.district_id) as district_id,
@@ -177,13 +196,14 @@ final as (
         current_fingerprints.fingerprint,
         previous_fingerprints.fingerprint as previous_fingerprint,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }}) as built_at,
-        (select max(built_at) from previous_fingerprints) as previous_built_at
+        previous_build.built_at as previous_built_at
     from current_fingerprints
     full outer join previous_fingerprints
         on
             current_fingerprints.district_id = previous_fingerprints.district_id
             and current_fingerprints.fingerprint_name = previous_fingerprints.fingerprint_name
             and current_fingerprints.subject_id = previous_fingerprints.subject_id
+    cross join previous_build
 )
 
 select * from final

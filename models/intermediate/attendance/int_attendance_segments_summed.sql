@@ -52,7 +52,7 @@ days_to_build as (
         on
             daily_attendance.district_id = segment_days.district_id
             and daily_attendance.attendance_date = segment_days.calendar_date
-            and segment_days.segment_last_date >= slice_starts.slice_start
+            and slice_starts.slice_start <= segment_days.segment_last_date
 ),
 
 final as (

@@ -13,39 +13,40 @@
     {%- set watermark = run_query('select max(changed_at) from ' ~ this).columns[0].values()[0] %}
 {%- endif %}
 
+with
 {%- if watermark is not none %}
 
--- the raw rows landed since the last build; a literal watermark lets DuckDB skip the rest of the
--- table by its statistics
-with new_rows as {{ materialized_cte() }} (
-    select * from {{ source('raw_oneroster', 'attendance') }}
-    where _loaded_at > cast('{{ watermark }}' as {{ type_timestamp_tz() }})
-),
+    -- the raw rows landed since the last build; a literal watermark lets DuckDB skip the rest of
+    -- the table by its statistics
+    new_rows as {{ materialized_cte() }} (
+        select * from {{ source('raw_oneroster', 'attendance') }}
+        where _loaded_at > cast('{{ watermark }}' as {{ type_timestamp_tz() }})
+    ),
 
--- changed records staged before: only they have earlier raw versions to read (usually none, and
--- then the raw table is not read at all)
-known_keys as {{ materialized_cte() }} (
-    select
-        district_id,
-        attendance_record_id
-    from {{ this }}
-    where (district_id, attendance_record_id) in (select _district_id, trim(sourced_id) from new_rows)
-),
+    -- changed records staged before: only they have earlier raw versions to read (usually none,
+    -- and then the raw table is not read at all)
+    known_keys as {{ materialized_cte() }} (
+        select
+            district_id,
+            attendance_record_id
+        from {{ this }}
+        where (district_id, attendance_record_id) in (select _district_id, trim(sourced_id) from new_rows)
+    ),
 
-source as {{ materialized_cte() }} (
-    select * from new_rows
-    union all
-    select * from {{ source('raw_oneroster', 'attendance') }}
-    where
-        _loaded_at <= cast('{{ watermark }}' as {{ type_timestamp_tz() }})
-        and (_district_id, trim(sourced_id)) in (select district_id, attendance_record_id from known_keys)
-),
+    source as {{ materialized_cte() }} (
+        select * from new_rows
+        union all
+        select * from {{ source('raw_oneroster', 'attendance') }}
+        where
+            _loaded_at <= cast('{{ watermark }}' as {{ type_timestamp_tz() }})
+            and (_district_id, trim(sourced_id)) in (select district_id, attendance_record_id from known_keys)
+    ),
 {%- else %}
 
--- a full build reads every raw row: inlined, never held in memory
-with source as {{ inline_cte() }} (
-    select * from {{ source('raw_oneroster', 'attendance') }}
-),
+    -- a full build reads every raw row: inlined, never held in memory
+    source as {{ inline_cte() }} (
+        select * from {{ source('raw_oneroster', 'attendance') }}
+    ),
 {%- endif %}
 
 latest as (
@@ -68,7 +69,16 @@ renamed as (
     from latest
 ),
 
--- the student and date of every version of a record that has more than one
+-- records with more than one version (found by hash, see latest_oneroster_records)
+repeated_records as (
+    select {{ row_hash(['_district_id', 'trim(sourced_id)']) }} as record_key
+    from source
+    where coalesce(_change_kind, 'file_row') = 'file_row'
+    group by {{ row_hash(['_district_id', 'trim(sourced_id)']) }}
+    having count(*) > 1
+),
+
+-- the student and date of every version of those records
 earlier_versions as (
     select
         _district_id as district_id,
@@ -78,13 +88,7 @@ earlier_versions as (
     from source
     where
         coalesce(_change_kind, 'file_row') = 'file_row'
-        and {{ row_hash(['_district_id', 'trim(sourced_id)']) }} in (
-            select {{ row_hash(['_district_id', 'trim(sourced_id)']) }}
-            from source
-            where coalesce(_change_kind, 'file_row') = 'file_row'
-            group by {{ row_hash(['_district_id', 'trim(sourced_id)']) }}
-            having count(*) > 1
-        )
+        and {{ row_hash(['_district_id', 'trim(sourced_id)']) }} in (select repeated_records.record_key from repeated_records)
 ),
 
 moved_from as (
