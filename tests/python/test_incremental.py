@@ -38,7 +38,16 @@ COMPARED = {
     "quality.fct_membership_overlaps": "district_id, student_id, school_id, counted_school_id",
 }
 # columns that record when a row was built, not what it says
-BOOKKEEPING = {"changed_at", "load_id", "loaded_at", "previous_slices", "source_file", "file_sha256", "extras", "built_at"}
+BOOKKEEPING = {
+    "changed_at",
+    "load_id",
+    "loaded_at",
+    "previous_slices",
+    "source_file",
+    "file_sha256",
+    "extras",
+    "built_at",
+}
 ATTENDANCE_HEADER = [
     "sourcedId",
     "status",
