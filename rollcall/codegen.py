@@ -206,7 +206,7 @@ def _tests_for(field: Field | None, column: str, is_key: bool, spec: FileSpec) -
 
 # audit.current_build is written at the start of every build (macros/incremental/attendance_slices.sql)
 INCREMENTAL_TEST_SCOPE = (
-    "\"built_at = (select started_at from audit.current_build)"
+    '"built_at = (select started_at from audit.current_build)'
     " or (select test_scope from audit.current_build) = 'all'\""
 )
 
