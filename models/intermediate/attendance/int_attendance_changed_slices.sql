@@ -67,7 +67,7 @@ changed_records as (
         on attendance_records.district_id = records_seen_through.district_id
     where
         attendance_records.changed_at > coalesce(records_seen_through.previous_changed_through, {{ beginning_of_time_ts() }})
-        and attendance_records.district_id not in (select district_id from whole_districts)
+        and attendance_records.district_id not in (select whole_districts.district_id from whole_districts)
 ),
 
 record_slices as (
@@ -93,11 +93,12 @@ enrollment_slices as (
     from changed_fingerprints
     where
         fingerprint_name = 'enrollment_spans'
-        and district_id not in (select district_id from whole_districts)
+        and district_id not in (select whole_districts.district_id from whole_districts)
 ),
 
 student_slices as (
-    select * from record_slices where student_id is not null
+    select * from record_slices
+    where student_id is not null
     union all
     select * from enrollment_slices
 ),
@@ -106,7 +107,10 @@ student_slices as (
 district_slices as (
     select * from district_wide
     union all
-    select district_id, changed_from_date from record_slices
+    select
+        district_id,
+        changed_from_date
+    from record_slices
     where student_id is null
 ),
 

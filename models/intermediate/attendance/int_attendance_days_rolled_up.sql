@@ -46,7 +46,7 @@ code_scopes as (
     inner join absence_codes
         on
             schools.district_id = absence_codes.district_id
-            and (absence_codes.org_id is null or absence_codes.org_id = schools.school_id)
+            and (absence_codes.org_id is null or schools.school_id = absence_codes.org_id)
 ),
 
 school_codes as (

@@ -141,11 +141,26 @@ enrollment_fingerprints as (
 ),
 
 current_fingerprints as (
-    select district_id, fingerprint_name, '' as subject_id, fingerprint from district_fingerprints
+    select
+        district_id,
+        fingerprint_name,
+        '' as subject_id,
+        fingerprint
+    from district_fingerprints
     union all
-    select district_id, fingerprint_name, '' as subject_id, fingerprint from rule_fingerprints
+    select
+        district_id,
+        fingerprint_name,
+        '' as subject_id,
+        fingerprint
+    from rule_fingerprints
     union all
-    select district_id, fingerprint_name, subject_id, fingerprint from enrollment_fingerprints
+    select
+        district_id,
+        fingerprint_name,
+        subject_id,
+        fingerprint
+    from enrollment_fingerprints
 ),
 
 previous_fingerprints as (
@@ -177,7 +192,7 @@ final as (
         current_fingerprints.fingerprint,
         previous_fingerprints.fingerprint as previous_fingerprint,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }}) as built_at,
-        (select max(built_at) from previous_fingerprints) as previous_built_at
+        (select max(earlier.built_at) from previous_fingerprints as earlier) as previous_built_at
     from current_fingerprints
     full outer join previous_fingerprints
         on

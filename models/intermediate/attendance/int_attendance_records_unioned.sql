@@ -32,10 +32,31 @@ from_oneroster as (
     from oneroster_records
 ),
 
+from_sis as (
+    select
+        district_id,
+        attendance_record_id,
+        user_id,
+        school_id,
+        class_id,
+        period,
+        attendance_date,
+        absence_code,
+        is_daily_record,
+        is_tombstoned,
+        source_file,
+        source_row_number,
+        loaded_at,
+        source_system,
+        changed_at,
+        previous_slices
+    from sis_records
+),
+
 final as (
     select * from from_oneroster
     union all
-    select * from sis_records
+    select * from from_sis
 )
 
 select * from final

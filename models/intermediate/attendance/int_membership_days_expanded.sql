@@ -108,7 +108,7 @@ from_enrollments as (
                 enrollment_spans.effective_end_date is null
                 or enrollment_spans.effective_end_date > days_to_build.calendar_date
             )
-            and days_to_build.calendar_date >= enrollment_spans.slice_start
+            and enrollment_spans.slice_start <= days_to_build.calendar_date
 ),
 
 -- only with membership_from_attendance on
@@ -167,7 +167,7 @@ ranked as (
             order by
                 case when membership_source = 'enrollment' then 0 else 1 end,
                 latest_begin_date desc nulls last,
-                school_id
+                school_id asc
         ) as school_rank,
         count(*) over (partition by district_id, student_id, calendar_date) as school_count
     from per_school

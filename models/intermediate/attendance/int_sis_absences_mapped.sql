@@ -16,9 +16,15 @@ district_changes as (
         district_id,
         max(loaded_at) as changed_at
     from (
-        select district_id, loaded_at from sis_absences
+        select
+            district_id,
+            loaded_at
+        from sis_absences
         union all
-        select district_id, loaded_at from sis_students
+        select
+            district_id,
+            loaded_at
+        from sis_students
     ) as sis_inputs
     group by district_id
 ),

@@ -75,7 +75,7 @@ final as (
         per_student.absent_day_units,
         {{ absence_rate('per_student.absent_day_units', 'per_student.membership_days') }} as absence_rate,
         {{ minimum_days_basis('per_student.membership_days', 'per_student.membership_day_count') }}
-            >= per_student.min_membership_days as meets_minimum_days,
+        >= per_student.min_membership_days as meets_minimum_days,
         {{ is_chronically_absent(
             'per_student.absent_day_units',
             'per_student.membership_days',

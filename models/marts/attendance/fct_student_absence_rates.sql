@@ -36,7 +36,7 @@ final as (
         session_totals.absent_day_units,
         {{ absence_rate('session_totals.absent_day_units', 'session_totals.membership_days') }} as absence_rate,
         {{ minimum_days_basis('session_totals.membership_days', 'session_totals.membership_day_count') }}
-            >= {{ var('chronic_absence_min_days') }} as meets_minimum_days,
+        >= {{ var('chronic_absence_min_days') }} as meets_minimum_days,
         {{ is_chronically_absent(
             'session_totals.absent_day_units',
             'session_totals.membership_days',

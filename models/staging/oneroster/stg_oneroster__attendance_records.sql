@@ -58,10 +58,10 @@ earlier_versions as (
     where
         coalesce(_change_kind, 'file_row') = 'file_row'
         and {{ row_hash(['_district_id', 'trim(sourced_id)']) }} in (
-            select {{ row_hash(['_district_id', 'trim(sourced_id)']) }}
-            from source
-            where coalesce(_change_kind, 'file_row') = 'file_row'
-            group by {{ row_hash(['_district_id', 'trim(sourced_id)']) }}
+            select {{ row_hash(['versions._district_id', 'trim(versions.sourced_id)']) }}
+            from source as versions
+            where coalesce(versions._change_kind, 'file_row') = 'file_row'
+            group by {{ row_hash(['versions._district_id', 'trim(versions.sourced_id)']) }}
             having count(*) > 1
         )
 ),
