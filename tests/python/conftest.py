@@ -1,10 +1,65 @@
-"""Fixtures shared by the test modules (helpers live in support.py)."""
+"""Fixtures shared by the test modules (helpers live in support.py), and the suite's markers.
+
+Markers (registered in pyproject.toml):
+
+* ``needs_shared``: reads third-party fixtures from ``../shared/fixtures/external`` beside the
+  repository; skipped, with one reason, when that folder is absent (a plain clone).
+* ``needs_sshd``: starts a real OpenSSH server; skipped when sshd or ssh-keygen is missing.
+* ``dbt``: runs dbt (``pytest -m "not dbt"`` is the quick loop; ``make test`` runs everything).
+
+With ``ROLLCALL_TESTS_REQUIRE_ALL=1`` (set by ``.ci/run``) a run that skipped any test fails,
+listing what it skipped: CI has the shared fixtures and sshd, so it must run every test.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+from tests.python.sshd_server import sshd_unavailable_reason
+from tests.python.support import HAS_SHARED_FIXTURES, SHARED_FIXTURES
+
+REQUIRE_ALL_ENV = "ROLLCALL_TESTS_REQUIRE_ALL"
+SHARED_REASON = f"needs_shared: third-party fixtures not found at {SHARED_FIXTURES}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    sshd_reason = None
+    for item in items:
+        if not HAS_SHARED_FIXTURES and item.get_closest_marker("needs_shared"):
+            item.add_marker(pytest.mark.skip(reason=SHARED_REASON))
+        if item.get_closest_marker("needs_sshd"):
+            sshd_reason = sshd_reason or sshd_unavailable_reason() or ""
+            if sshd_reason:
+                item.add_marker(pytest.mark.skip(reason=f"needs_sshd: {sshd_reason}"))
+
+
+def _require_all(config: pytest.Config) -> bool:
+    return os.environ.get(REQUIRE_ALL_ENV, "") not in ("", "0")
+
+
+def _skipped(config: pytest.Config) -> list[pytest.TestReport]:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    reports = reporter.stats.get("skipped", []) if reporter is not None else []
+    return [report for report in reports if not hasattr(report, "wasxfail")]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _require_all(session.config) and _skipped(session.config) and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    skipped = _skipped(config)
+    if not (_require_all(config) and skipped):
+        return
+    terminalreporter.section(f"{REQUIRE_ALL_ENV}=1: skipped tests fail this run", red=True, bold=True)
+    for report in skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        terminalreporter.line(f"SKIPPED {report.nodeid}: {reason}", red=True)
 
 
 @pytest.fixture

@@ -12,7 +12,10 @@ import duckdb
 
 from rollcall.settings import PROJECT_ROOT
 
+# Third-party fixtures beside the repository (not part of it): tests that read them are marked
+# needs_shared and skipped when the folder is absent (see conftest.py).
 SHARED_FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures" / "external"
+HAS_SHARED_FIXTURES = SHARED_FIXTURES.is_dir()
 GRAND_BEND_11 = SHARED_FIXTURES / "Ed-Fi-Exchange-OSS__LMS-Toolkit" / "docs" / "sample-in" / "OneRoster 1.1 Sample Data"
 
 TINY_PACKAGE = {

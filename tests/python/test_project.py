@@ -43,6 +43,7 @@ def test_generated_staging_yaml_is_up_to_date():
         assert path.read_text(encoding="utf-8") == text, f"{path.name} is stale: run `make codegen`"
 
 
+@pytest.mark.dbt
 def test_every_model_and_column_is_documented(manifest):
     for model in _models(manifest):
         assert model["description"].strip(), f"{model['name']} has no description"
@@ -51,6 +52,7 @@ def test_every_model_and_column_is_documented(manifest):
             assert column["description"].strip(), f"{model['name']}.{name} has no description"
 
 
+@pytest.mark.dbt
 def test_every_model_has_a_primary_key_test(manifest):
     tests_by_model: dict[str, set[str]] = {}
     for node in manifest["nodes"].values():
@@ -68,6 +70,7 @@ def test_every_model_has_a_primary_key_test(manifest):
         assert has_key, f"{model['name']} has no primary-key test"
 
 
+@pytest.mark.dbt
 def test_model_names_and_folders_follow_the_layers(manifest):
     for model in _models(manifest):
         parts = Path(model["original_file_path"]).parts
@@ -81,6 +84,7 @@ def test_model_names_and_folders_follow_the_layers(manifest):
             assert len(parts) == 4, f"{model['name']} must sit in a domain folder under {layer}/"
 
 
+@pytest.mark.dbt
 def test_only_staging_reads_sources_and_staging_reads_nothing_else(manifest):
     for model in _models(manifest):
         parents = model["depends_on"]["nodes"]
@@ -93,6 +97,7 @@ def test_only_staging_reads_sources_and_staging_reads_nothing_else(manifest):
             assert not reads_source, f"{model['name']} reads a source directly"
 
 
+@pytest.mark.dbt
 def test_every_raw_table_has_exactly_one_staging_model(manifest):
     readers: dict[str, list[str]] = {}
     for model in _models(manifest):
@@ -104,6 +109,7 @@ def test_every_raw_table_has_exactly_one_staging_model(manifest):
         assert len(readers.get(source["unique_id"], [])) == 1, source["name"]
 
 
+@pytest.mark.dbt
 def test_person_columns_are_tagged_as_pii(manifest):
     raw_users = next(s for s in manifest["sources"].values() if s["name"] == "users")
     for column in ("given_name", "family_name", "email", "sms", "phone", "username"):
