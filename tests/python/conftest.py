@@ -19,21 +19,27 @@ from pathlib import Path
 import pytest
 
 from tests.python.sshd_server import sshd_unavailable_reason
-from tests.python.support import HAS_SHARED_FIXTURES, SHARED_FIXTURES
+from tests.python.support import (
+    GRAND_BEND_11,
+    HAS_SHARED_FIXTURES,
+    SAMPLE_DISTRICT,
+    SAMPLE_SIZE,
+    SHARED_FIXTURES,
+    SampleWarehouse,
+    run_rollcall,
+)
 
 REQUIRE_ALL_ENV = "ROLLCALL_TESTS_REQUIRE_ALL"
 SHARED_REASON = f"needs_shared: third-party fixtures not found at {SHARED_FIXTURES}"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    sshd_reason = None
+    sshd_reason = sshd_unavailable_reason() if any(item.get_closest_marker("needs_sshd") for item in items) else None
     for item in items:
         if not HAS_SHARED_FIXTURES and item.get_closest_marker("needs_shared"):
             item.add_marker(pytest.mark.skip(reason=SHARED_REASON))
-        if item.get_closest_marker("needs_sshd"):
-            sshd_reason = sshd_reason or sshd_unavailable_reason() or ""
-            if sshd_reason:
-                item.add_marker(pytest.mark.skip(reason=f"needs_sshd: {sshd_reason}"))
+        if sshd_reason and item.get_closest_marker("needs_sshd"):
+            item.add_marker(pytest.mark.skip(reason=f"needs_sshd: {sshd_reason}"))
 
 
 def _require_all(config: pytest.Config) -> bool:
@@ -66,3 +72,27 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 def warehouse(tmp_path: Path) -> Path:
     """A DuckDB file path in a fresh temporary folder (not created yet)."""
     return tmp_path / "warehouse" / "test.duckdb"
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> SampleWarehouse:
+    """The sample district (four sources) generated, loaded and built once for the whole run.
+
+    Grand Bend's real OneRoster 1.1 sample is loaded beside it when the shared fixtures are there,
+    as a second district (tests asserting on it are marked needs_shared).
+    """
+    from loaders.oneroster.pipeline import load_package
+    from rollcall.sample import generate_multi_source_district
+
+    root = tmp_path_factory.mktemp("sample-warehouse")
+    drop = root / "sample" / "drop"
+    generate_multi_source_district(drop, **SAMPLE_SIZE)
+    database = root / "warehouse" / "warehouse.duckdb"
+    districts = [SAMPLE_DISTRICT]
+    assert load_package(drop, SAMPLE_DISTRICT, database).status == "succeeded"
+    if HAS_SHARED_FIXTURES:
+        assert load_package(GRAND_BEND_11, "grand-bend", database).status == "succeeded"
+        districts.append("grand-bend")
+    result = run_rollcall("build", database=database)
+    assert result.returncode == 0, result.stdout[-4000:]
+    return SampleWarehouse(drop, root / "sample" / "truth", database, result.stdout, tuple(districts))

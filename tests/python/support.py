@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -104,3 +106,36 @@ def user_row(number: int, *, status: str = "", modified: str = "", given_name: s
     """One users.csv student row; bulk rows leave status and dateLastModified blank."""
     name = given_name or f"Student{number:02d}"
     return f"u{number:02d},{status},{modified},true,s1,student,user{number:02d},,{name},Tester,,{number:05d},,,,,05\n"
+
+
+# The sample district every dbt-building end-to-end module shares (conftest's ``sample_warehouse``).
+SAMPLE_DISTRICT = "demo-unified"
+SAMPLE_SIZE = {"students": 160, "schools": 4, "days": 45, "seed": 7}
+
+
+@dataclass(frozen=True)
+class SampleWarehouse:
+    """A generated multi-source district loaded (with Grand Bend beside it when the shared fixtures
+    are there) and built once per session. ``database`` is shared: query it, never write to it;
+    ``copy`` gives a module its own warehouse to change."""
+
+    drop: Path  # the multi-source drop: oneroster/, powerschool/, classlink/, star/
+    truth: Path  # the generator's truth folder (identity_truth.csv, ...)
+    database: Path
+    build_output: str  # what the first `rollcall build` printed
+    districts: tuple[str, ...]
+
+    @property
+    def package(self) -> Path:
+        """The OneRoster package of the drop."""
+        return self.drop / "oneroster"
+
+    def copy(self, folder: Path) -> Path:
+        """A copy of the built warehouse (and the dlt state beside it) in ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / self.database.name
+        shutil.copy(self.database, target)
+        pipelines = self.database.parent / ".dlt_pipelines"
+        if pipelines.is_dir():
+            shutil.copytree(pipelines, folder / ".dlt_pipelines")
+        return target
