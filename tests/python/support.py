@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import os
 import shutil
 import subprocess
@@ -67,11 +69,37 @@ def stable_path(database: Path) -> Path:
     return link
 
 
+def dbt_target_path(args: tuple[str, ...] = (), *, cli: bool = False) -> Path:
+    """Where a test's dbt run keeps its artifacts and partial parse.
+
+    dbt parses the whole project again whenever a run's command-line vars differ from the last
+    run's in the same target folder, and every `rollcall build` passes vars of its own (the
+    project's fingerprint). So each kind of run keeps its own folder: rollcall commands (``cli``)
+    the usual one (``$DBT_TARGET_PATH`` or ``target``), plain dbt runs ``dbt/`` inside it, and
+    runs given ``--vars`` one folder per vars text inside those.
+    """
+    folder = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_ROOT / "target")
+    if not cli:
+        folder = folder / "dbt"
+    given = [value for option, value in itertools.pairwise(args) if option == "--vars"]
+    if given:
+        folder = folder / f"vars-{hashlib.sha256(chr(0).join(given).encode()).hexdigest()[:12]}"
+    return folder
+
+
+def dbt_env(database: Path, args: tuple[str, ...], *, cli: bool = False) -> dict[str, str]:
+    """The environment of a dbt run, or of a rollcall command (``cli``), on ``database``."""
+    return dict(
+        os.environ,
+        ROLLCALL_DUCKDB_PATH=str(stable_path(database)),
+        DBT_TARGET_PATH=str(dbt_target_path(args, cli=cli)),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+
+
 def run_rollcall(*args: str, database: Path | None = None) -> subprocess.CompletedProcess:
     """Run the CLI as a user would, in a subprocess."""
-    env = dict(os.environ)
-    if database is not None:
-        env["ROLLCALL_DUCKDB_PATH"] = str(stable_path(database))
+    env = dict(os.environ) if database is None else dbt_env(database, args, cli=True)
     return subprocess.run(
         [sys.executable, "-m", "rollcall.cli", *args],
         cwd=PROJECT_ROOT,
@@ -83,13 +111,15 @@ def run_rollcall(*args: str, database: Path | None = None) -> subprocess.Complet
 
 
 def run_dbt(*args: str, database: Path) -> subprocess.CompletedProcess:
-    """Run dbt on this project against ``database`` (a subprocess, as `rollcall build` would)."""
-    env = dict(os.environ, ROLLCALL_DUCKDB_PATH=str(stable_path(database)), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    """Run dbt on this project against ``database`` (a subprocess, as `rollcall build` would).
+
+    No JSON artifacts (manifest, run results): no test reads those of these runs, and writing
+    them is a second or two of every run. The partial parse is still written."""
     dbt = Path(sys.executable).parent / "dbt"
     return subprocess.run(
         [str(dbt), *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT / "profiles")],
         cwd=PROJECT_ROOT,
-        env=env,
+        env={**dbt_env(database, args), "DBT_WRITE_JSON": "false"},
         capture_output=True,
         text=True,
         timeout=900,

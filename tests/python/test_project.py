@@ -4,7 +4,7 @@ the generated staging YAML."""
 from __future__ import annotations
 
 import json
-import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +13,7 @@ import pytest
 
 from rollcall import codegen
 from rollcall.settings import PROJECT_ROOT
+from tests.python.support import dbt_env, dbt_target_path
 
 LAYER_PREFIXES = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("dim_", "fct_")}
 
@@ -20,7 +21,12 @@ LAYER_PREFIXES = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("di
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
     target = tmp_path_factory.mktemp("dbt-target")
-    env = dict(os.environ, ROLLCALL_DUCKDB_PATH=str(target / "parse.duckdb"), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    # the tests' usual warehouse path and their partial parse, when an earlier test left one:
+    # dbt re-reads only the files changed since (the manifest is the same as a full parse's)
+    env = dbt_env(target / "warehouse.duckdb", ())
+    partial_parse = dbt_target_path() / "partial_parse.msgpack"  # a plain dbt run's
+    if partial_parse.is_file():
+        shutil.copy(partial_parse, target / partial_parse.name)
     dbt = Path(sys.executable).parent / "dbt"
     result = subprocess.run(
         [str(dbt), "parse", "--project-dir", ".", "--profiles-dir", "profiles", "--target-path", str(target)],
