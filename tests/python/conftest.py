@@ -9,6 +9,9 @@ Markers (registered in pyproject.toml):
 
 With ``ROLLCALL_TESTS_REQUIRE_ALL=1`` (set by ``.ci/run``) a run that skipped any test fails,
 listing what it skipped: CI has the shared fixtures and sshd, so it must run every test.
+
+``make test`` runs the suite on two pytest-xdist workers, a module at a time (``--dist loadfile``),
+the modules on the session's sample warehouse together, the longest modules first.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from tests.python.sshd_server import sshd_unavailable_reason
 from tests.python.support import (
     GRAND_BEND_11,
     HAS_SHARED_FIXTURES,
+    PROJECT_ROOT,
     SAMPLE_DISTRICT,
     SAMPLE_SIZE,
     SHARED_FIXTURES,
@@ -30,7 +34,17 @@ from tests.python.support import (
 )
 
 REQUIRE_ALL_ENV = "ROLLCALL_TESTS_REQUIRE_ALL"
+# the modules on the session's sample_warehouse: under pytest-xdist they run on one worker
+SAMPLE_WAREHOUSE_MODULES = ("test_end_to_end.py", "test_incremental.py")
 SHARED_REASON = f"needs_shared: third-party fixtures not found at {SHARED_FIXTURES}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    if worker:
+        # pytest-xdist (make test): each worker keeps its own dbt artifacts, partial parse and logs
+        os.environ["DBT_TARGET_PATH"] = str(PROJECT_ROOT / "target" / worker)
+        os.environ["DBT_LOG_PATH"] = str(PROJECT_ROOT / "logs" / worker)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -40,6 +54,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=SHARED_REASON))
         if sshd_reason and item.get_closest_marker("needs_sshd"):
             item.add_marker(pytest.mark.skip(reason=f"needs_sshd: {sshd_reason}"))
+    if hasattr(config, "workerinput"):
+        # pytest-xdist hands the modules out in this order: the longest first (the sample
+        # warehouse's, then those running dbt), so that no worker is left with one at the end
+        with_dbt = {item.path for item in items if item.get_closest_marker("dbt")}
+        items.sort(key=lambda item: (item.path.name not in SAMPLE_WAREHOUSE_MODULES, item.path not in with_dbt))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """``--dist loadfile`` (make test), with the modules on the session's sample warehouse as one
+    unit: it is built once, on one worker."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SampleWarehouseScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = super()._split_scope(nodeid)
+            return "sample_warehouse" if Path(module).name in SAMPLE_WAREHOUSE_MODULES else module
+
+    return SampleWarehouseScheduling(config, log)
 
 
 def _require_all(config: pytest.Config) -> bool:
