@@ -8,6 +8,8 @@ SAMPLE_DIR := warehouse/sample-district/drop
 SAMPLE_DISTRICT := demo-unified
 SIS_DIR := warehouse/sample-sis/drop
 SIS_DISTRICT := demo-sis
+# pytest-xdist workers for `make test` (the machines have two cores)
+PYTEST_WORKERS ?= 2
 
 export ROLLCALL_DUCKDB_PATH ?= warehouse/rollcall.duckdb
 export UV_PYTHON_DOWNLOADS := never
@@ -40,9 +42,15 @@ demo: setup
 	$(BIN)/dbt docs generate --project-dir . --profiles-dir profiles --quiet
 	$(BIN)/rollcall summary
 
-## test: lint Python and SQL, then the whole pytest suite (incl. dbt builds)
-test: setup lint sql-lint
-	$(BIN)/pytest
+## test: ruff, then the whole pytest suite (incl. dbt builds) on $(PYTEST_WORKERS) workers, with
+##   sqlfluff linting beside it at a lower priority (its report follows pytest's when it finds something)
+test: setup lint
+	@mkdir -p warehouse
+	@echo "sql-lint runs beside pytest: warehouse/sql-lint.log"
+	@nice -n 10 $(MAKE) --no-print-directory sql-lint > warehouse/sql-lint.log 2>&1 & sql_lint=$$!; \
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder; tests=$$?; \
+	if ! wait $$sql_lint; then cat warehouse/sql-lint.log; echo "make test: sql-lint failed"; exit 1; fi; \
+	exit $$tests
 
 lint: setup
 	$(BIN)/ruff check .
@@ -50,7 +58,8 @@ lint: setup
 
 sql-lint: setup
 	@mkdir -p warehouse
-	ROLLCALL_DUCKDB_PATH=warehouse/lint.duckdb $(BIN)/sqlfluff lint models tests/dbt --disable-progress-bar --processes 2
+	ROLLCALL_DUCKDB_PATH=warehouse/lint.duckdb DBT_TARGET_PATH=target/sql-lint \
+		$(BIN)/sqlfluff lint models tests/dbt --disable-progress-bar --processes 2
 
 build: setup
 	$(BIN)/rollcall build

@@ -68,6 +68,15 @@ def find_sshd() -> str | None:
     return None
 
 
+def sshd_unavailable_reason() -> str | None:
+    """Why no OpenSSH server can be started here (a missing program), or None."""
+    if find_sshd() is None:
+        return "OpenSSH server (sshd) is not installed: apt-get install openssh-server"
+    if shutil.which("ssh-keygen") is None:
+        return "ssh-keygen is not installed: apt-get install openssh-client"
+    return None
+
+
 def generate_key(path: Path) -> Path:
     """An ed25519 key pair without passphrase at ``path`` and ``path.pub``."""
     subprocess.run(
@@ -121,11 +130,10 @@ def _config(folder: Path, host_key: Path, authorized_keys: Path) -> Path:
 
 def start_sshd(folder: Path) -> SshdServer:
     """Start sshd for the current user in ``folder`` (keys, config, log and pid file live there)."""
+    missing = sshd_unavailable_reason()
+    if missing:
+        raise SshdUnavailable(missing)
     sshd = find_sshd()
-    if sshd is None:
-        raise SshdUnavailable("OpenSSH server (sshd) is not installed: apt-get install openssh-server")
-    if shutil.which("ssh-keygen") is None:
-        raise SshdUnavailable("ssh-keygen is not installed: apt-get install openssh-client")
     folder.mkdir(parents=True, exist_ok=True)
     host_key = generate_key(folder / "host_key")
     client_key = generate_key(folder / "client_key")

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from rollcall.settings import PROJECT_ROOT
 
+# Third-party fixtures beside the repository (not part of it): tests that read them are marked
+# needs_shared and skipped when the folder is absent (see conftest.py).
 SHARED_FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures" / "external"
+HAS_SHARED_FIXTURES = SHARED_FIXTURES.is_dir()
 GRAND_BEND_11 = SHARED_FIXTURES / "Ed-Fi-Exchange-OSS__LMS-Toolkit" / "docs" / "sample-in" / "OneRoster 1.1 Sample Data"
 
 TINY_PACKAGE = {
@@ -62,11 +69,37 @@ def stable_path(database: Path) -> Path:
     return link
 
 
+def dbt_target_path(args: tuple[str, ...] = (), *, cli: bool = False) -> Path:
+    """Where a test's dbt run keeps its artifacts and partial parse.
+
+    dbt parses the whole project again whenever a run's command-line vars differ from the last
+    run's in the same target folder, and every `rollcall build` passes vars of its own (the
+    project's fingerprint). So each kind of run keeps its own folder: rollcall commands (``cli``)
+    the usual one (``$DBT_TARGET_PATH`` or ``target``), plain dbt runs ``dbt/`` inside it, and
+    runs given ``--vars`` one folder per vars text inside those.
+    """
+    folder = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_ROOT / "target")
+    if not cli:
+        folder = folder / "dbt"
+    given = [value for option, value in itertools.pairwise(args) if option == "--vars"]
+    if given:
+        folder = folder / f"vars-{hashlib.sha256(chr(0).join(given).encode()).hexdigest()[:12]}"
+    return folder
+
+
+def dbt_env(database: Path, args: tuple[str, ...], *, cli: bool = False) -> dict[str, str]:
+    """The environment of a dbt run, or of a rollcall command (``cli``), on ``database``."""
+    return dict(
+        os.environ,
+        ROLLCALL_DUCKDB_PATH=str(stable_path(database)),
+        DBT_TARGET_PATH=str(dbt_target_path(args, cli=cli)),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+
+
 def run_rollcall(*args: str, database: Path | None = None) -> subprocess.CompletedProcess:
     """Run the CLI as a user would, in a subprocess."""
-    env = dict(os.environ)
-    if database is not None:
-        env["ROLLCALL_DUCKDB_PATH"] = str(stable_path(database))
+    env = dict(os.environ) if database is None else dbt_env(database, args, cli=True)
     return subprocess.run(
         [sys.executable, "-m", "rollcall.cli", *args],
         cwd=PROJECT_ROOT,
@@ -78,13 +111,15 @@ def run_rollcall(*args: str, database: Path | None = None) -> subprocess.Complet
 
 
 def run_dbt(*args: str, database: Path) -> subprocess.CompletedProcess:
-    """Run dbt on this project against ``database`` (a subprocess, as `rollcall build` would)."""
-    env = dict(os.environ, ROLLCALL_DUCKDB_PATH=str(stable_path(database)), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    """Run dbt on this project against ``database`` (a subprocess, as `rollcall build` would).
+
+    No JSON artifacts (manifest, run results): no test reads those of these runs, and writing
+    them is a second or two of every run. The partial parse is still written."""
     dbt = Path(sys.executable).parent / "dbt"
     return subprocess.run(
         [str(dbt), *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT / "profiles")],
         cwd=PROJECT_ROOT,
-        env=env,
+        env={**dbt_env(database, args), "DBT_WRITE_JSON": "false"},
         capture_output=True,
         text=True,
         timeout=900,
@@ -101,3 +136,36 @@ def user_row(number: int, *, status: str = "", modified: str = "", given_name: s
     """One users.csv student row; bulk rows leave status and dateLastModified blank."""
     name = given_name or f"Student{number:02d}"
     return f"u{number:02d},{status},{modified},true,s1,student,user{number:02d},,{name},Tester,,{number:05d},,,,,05\n"
+
+
+# The sample district every dbt-building end-to-end module shares (conftest's ``sample_warehouse``).
+SAMPLE_DISTRICT = "demo-unified"
+SAMPLE_SIZE = {"students": 160, "schools": 4, "days": 45, "seed": 7}
+
+
+@dataclass(frozen=True)
+class SampleWarehouse:
+    """A generated multi-source district loaded (with Grand Bend beside it when the shared fixtures
+    are there) and built once per session. ``database`` is shared: query it, never write to it;
+    ``copy`` gives a module its own warehouse to change."""
+
+    drop: Path  # the multi-source drop: oneroster/, powerschool/, classlink/, star/
+    truth: Path  # the generator's truth folder (identity_truth.csv, ...)
+    database: Path
+    build_output: str  # what the first `rollcall build` printed
+    districts: tuple[str, ...]
+
+    @property
+    def package(self) -> Path:
+        """The OneRoster package of the drop."""
+        return self.drop / "oneroster"
+
+    def copy(self, folder: Path) -> Path:
+        """A copy of the built warehouse (and the dlt state beside it) in ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / self.database.name
+        shutil.copy(self.database, target)
+        pipelines = self.database.parent / ".dlt_pipelines"
+        if pipelines.is_dir():
+            shutil.copytree(pipelines, folder / ".dlt_pipelines")
+        return target

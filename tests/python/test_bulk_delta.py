@@ -51,6 +51,7 @@ def users_file(report) -> object:
     return next(f for f in report.files if f.entity == "users")
 
 
+@pytest.mark.dbt
 def test_file_modes_tombstones_and_guard(tmp_path, warehouse_path):
     db = warehouse_path
 

@@ -166,6 +166,7 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CheckRun]:
     return package, run_check(package, root)
 
 
+@pytest.mark.dbt
 def test_clean_district_passes(clean: tuple[Path, CheckRun]) -> None:
     _, run = clean
     assert run.code == 0, run.stdout
@@ -180,6 +181,7 @@ def test_clean_district_passes(clean: tuple[Path, CheckRun]) -> None:
     assert "verdict: OK to send" in run.stdout.splitlines()[-1]
 
 
+@pytest.mark.dbt
 def test_clean_district_json_lists_every_file_with_counts(clean: tuple[Path, CheckRun]) -> None:
     package, run = clean
     report = run.report
@@ -210,10 +212,12 @@ def test_clean_district_json_lists_every_file_with_counts(clean: tuple[Path, Che
         }
 
 
+@pytest.mark.dbt
 def test_clean_district_leaves_no_temporary_files(clean: tuple[Path, CheckRun]) -> None:
     assert clean[1].leftovers == []
 
 
+@pytest.mark.dbt
 def test_clean_district_prints_no_student_names(clean: tuple[Path, CheckRun]) -> None:
     package, run = clean
     with (package / "users.csv").open(newline="", encoding="utf-8") as handle:
@@ -277,6 +281,7 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> CheckRun:
     return run_check(write_package(root / "drop", BROKEN_PACKAGE), root)
 
 
+@pytest.mark.dbt
 def test_broken_drop_fails_with_exit_1(broken: CheckRun) -> None:
     assert broken.code == 1
     assert broken.report is not None
@@ -287,6 +292,7 @@ def test_broken_drop_fails_with_exit_1(broken: CheckRun) -> None:
     assert broken.leftovers == []
 
 
+@pytest.mark.dbt
 def test_broken_drop_reports_the_refused_file_and_its_reason(broken: CheckRun) -> None:
     orgs = broken.file("orgs.csv")
     assert orgs["status"] == "refused"
@@ -295,6 +301,7 @@ def test_broken_drop_reports_the_refused_file_and_its_reason(broken: CheckRun) -
     assert "orgs.csv: refused: missing required column(s): type" in broken.stdout.splitlines()
 
 
+@pytest.mark.dbt
 def test_broken_drop_counts_rows_per_file(broken: CheckRun) -> None:
     enrollments = broken.file("enrollments.csv")
     assert (enrollments["rows_read"], enrollments["rows_landed"], enrollments["rows_quarantined"]) == (4, 3, 1)
@@ -304,6 +311,7 @@ def test_broken_drop_counts_rows_per_file(broken: CheckRun) -> None:
     assert [w["code"] for w in users["warnings"]] == ["secret_dropped"]
 
 
+@pytest.mark.dbt
 def test_broken_drop_checks_have_the_right_counts(broken: CheckRun) -> None:
     duplicate = broken.check("users.csv", "duplicate_sourced_id", "sourcedId")
     assert (duplicate["severity"], duplicate["failures"], duplicate["rows"]) == ("error", 1, 2)
@@ -327,6 +335,7 @@ def test_broken_drop_checks_have_the_right_counts(broken: CheckRun) -> None:
     assert broken.file("manifest.csv")["checks"] == []
 
 
+@pytest.mark.dbt
 def test_broken_drop_is_explained_in_plain_words(broken: CheckRun) -> None:
     lines = [line.strip() for line in broken.stdout.splitlines()]
     expected = [
@@ -349,6 +358,7 @@ def test_broken_drop_is_explained_in_plain_words(broken: CheckRun) -> None:
     assert "orgSourcedIds" in users_block and "classSourcedId" not in users_block
 
 
+@pytest.mark.dbt
 def test_broken_drop_builds_what_its_files_and_their_references_need(broken: CheckRun) -> None:
     assert broken.report is not None
     models = set(broken.report["dbt"]["models"])
@@ -363,6 +373,7 @@ def test_broken_drop_builds_what_its_files_and_their_references_need(broken: Che
     assert not models & {"stg_star__assessments", "stg_classlink__users", "int_classes_grades_unnested"}
 
 
+@pytest.mark.dbt
 def test_broken_drop_prints_no_row_contents(broken: CheckRun) -> None:
     rows = list(csv.DictReader(io.StringIO(BROKEN_PACKAGE["users.csv"])))
     assert_no_names(broken, person_names(rows))
@@ -381,6 +392,8 @@ def moodle(tmp_path_factory: pytest.TempPathFactory) -> CheckRun:
     return run_check(MOODLE_FULL, tmp_path_factory.mktemp("check-moodle"))
 
 
+@pytest.mark.dbt
+@pytest.mark.needs_shared
 def test_moodle_package_is_reported_without_traceback(moodle: CheckRun) -> None:
     assert "Traceback" not in moodle.stdout + moodle.stderr
     assert moodle.report is not None
@@ -397,6 +410,8 @@ def test_moodle_package_is_reported_without_traceback(moodle: CheckRun) -> None:
     assert moodle.leftovers == []
 
 
+@pytest.mark.dbt
+@pytest.mark.needs_shared
 def test_moodle_package_lists_its_dangling_references(moodle: CheckRun) -> None:
     # the manifest marks courses absent, yet both classes name a course
     courses = moodle.check("classes.csv", "references_resolve", "courseSourcedId")
@@ -415,6 +430,8 @@ def test_moodle_package_lists_its_dangling_references(moodle: CheckRun) -> None:
     assert moodle.check("users.csv", "status_matches_file_mode")["failures"] == 5
 
 
+@pytest.mark.dbt
+@pytest.mark.needs_shared
 def test_moodle_package_prints_no_person_names(moodle: CheckRun) -> None:
     with zipfile.ZipFile(MOODLE_FULL) as archive:
         text = archive.read("users.csv").decode("utf-8-sig")

@@ -1,7 +1,10 @@
 """Clever pull: the real recorded v1.1 responses of Clever's demo district replayed on 127.0.0.1
 (paging, counts, rosters, identifiers, no password anywhere, idempotent re-pull, refused token),
 and small synthetic v3.0 responses, validated against the v3.0 swagger, for the v3 mapping
-(users by role, contacts and agents, several teachers, delta and bulk pulls, tenancy)."""
+(users by role, contacts and agents, several teachers, delta and bulk pulls, tenancy).
+
+The recordings and the swagger are third-party fixtures (``../shared``): the tests that read
+them are marked needs_shared; the v3 mapping tests run on their synthetic responses anyway."""
 
 from __future__ import annotations
 
@@ -33,8 +36,6 @@ TOKEN_ENV = "ROLLCALL_CLEVER_TOKEN"
 RECORDED_TOKEN = "DEMO_TOKEN"  # the token the recordings were made with
 V3_TOKEN = "v3-test-token-5d1e"
 RAW_TABLES = ("orgs", "academic_sessions", "courses", "classes", "users", "enrollments", "demographics")
-
-pytestmark = pytest.mark.skipif(not CASSETTES.is_dir(), reason=f"shared fixture missing: {CASSETTES}")
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -148,6 +149,7 @@ def replayed(tmp_path_factory: pytest.TempPathFactory, recorded_server: ReplaySe
     }
 
 
+@pytest.mark.needs_shared
 def test_replay_server_serves_recordings_only_with_the_token(recorded_server):
     url = f"{recorded_server.url}//v1.1/schools"
     with pytest.raises(urllib.error.HTTPError) as refused:
@@ -163,6 +165,7 @@ def test_replay_server_serves_recordings_only_with_the_token(recorded_server):
     ]
 
 
+@pytest.mark.needs_shared
 def test_recorded_district_lands_exact_counts(replayed):
     database, report = replayed["database"], replayed["first"]
     assert report.status == "succeeded"
@@ -194,6 +197,7 @@ def test_recorded_district_lands_exact_counts(replayed):
     )
 
 
+@pytest.mark.needs_shared
 def test_enrollments_equal_the_section_rosters(replayed):
     sections = recorded_items("section")
     expected = {(s["id"], s["teacher"], "teacher") for s in sections} | {
@@ -217,6 +221,7 @@ def test_enrollments_equal_the_section_rosters(replayed):
     ) == [(0,)]
 
 
+@pytest.mark.needs_shared
 def test_paging_follows_the_next_links(replayed):
     requests = replayed["requests"]
     assert all(status == 200 for _, status in requests)
@@ -236,6 +241,7 @@ def test_paging_follows_the_next_links(replayed):
     ]
 
 
+@pytest.mark.needs_shared
 def test_identifiers_grades_terms_and_demographics(replayed):
     database = replayed["database"]
     student = next(s for s in recorded_items("student") if s["grade"] == "Kindergarten")
@@ -292,6 +298,7 @@ def test_identifiers_grades_terms_and_demographics(replayed):
     )
 
 
+@pytest.mark.needs_shared
 def test_no_password_or_token_reaches_the_warehouse(replayed):
     passwords = {p["credentials"]["district_password"] for p in recorded_items("student") + recorded_items("teacher")}
     assert len(passwords) == 933
@@ -305,6 +312,7 @@ def test_no_password_or_token_reaches_the_warehouse(replayed):
     assert not any("password" in c.lower() for c in columns)
 
 
+@pytest.mark.needs_shared
 def test_repull_of_the_same_data_lands_nothing(replayed):
     second = replayed["second"]
     assert second.status == "succeeded" and second.rows_landed == 0
@@ -313,6 +321,7 @@ def test_repull_of_the_same_data_lands_nothing(replayed):
     assert raw_counts(replayed["database"]) == replayed["counts_first"]
 
 
+@pytest.mark.needs_shared
 def test_refused_or_missing_token_is_one_clear_line(replayed, recorded_server, tmp_path, monkeypatch):
     database = tmp_path / "never.duckdb"
     monkeypatch.setenv(TOKEN_ENV, "not-the-token")
@@ -327,6 +336,7 @@ def test_refused_or_missing_token_is_one_clear_line(replayed, recorded_server, t
     assert not database.exists()
 
 
+@pytest.mark.needs_shared
 def test_cli_refused_or_missing_token_is_one_line(recorded_server, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv(TOKEN_ENV, "not-the-token")
     options = ["--district", "demo-unified", "--base-url", recorded_server.url, "--api-version", "v1.1"]
@@ -599,6 +609,7 @@ def v3_source(server: ReplayServer) -> dict[str, Any]:
     return {"kind": "clever", "base_url": server.url, "api_version": "v3.0", "token_env": TOKEN_ENV, "page_size": 2}
 
 
+@pytest.mark.needs_shared
 def test_v3_payloads_follow_the_swagger():
     swagger = yaml.safe_load(SWAGGER_V30.read_text(encoding="utf-8"))
     responses = {
@@ -813,6 +824,7 @@ def test_v3_full_pull_tombstones_what_clever_no_longer_returns(tmp_path, monkeyp
     ) == [(None, None)]  # bulk rows leave both blank
 
 
+@pytest.mark.needs_shared
 def test_token_of_another_district_is_refused(tmp_path, monkeypatch, recorded_server):
     registry = write_registry(tmp_path, {"v3-demo": ("9900001", ""), "grand-bend": ("4812345", "")})
     monkeypatch.setenv(TOKEN_ENV, V3_TOKEN)

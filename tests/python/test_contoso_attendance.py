@@ -15,6 +15,8 @@ from loaders.oneroster.pipeline import load_package
 from loaders.registry import REGISTRY_PATH
 from tests.python.support import SHARED_FIXTURES, query, run_dbt, write_package
 
+pytestmark = [pytest.mark.needs_shared, pytest.mark.dbt]
+
 CONTOSO = (
     SHARED_FIXTURES
     / "OpenEducationAnalytics__OpenEducationAnalytics"

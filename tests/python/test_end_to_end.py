@@ -4,6 +4,9 @@ The sample district comes as four sources (OneRoster, PowerSchool, ClassLink, St
 absence rates are recomputed here in plain Python from the generated OneRoster CSVs and must
 match the mart exactly for every student and school; every record of every source must resolve
 to the person (or the review-queue status) the generator's truth file says.
+
+The warehouse is the session's ``sample_warehouse`` (conftest.py), built once and only read here;
+Grand Bend's real sample is its second district when the shared fixtures are there.
 """
 
 from __future__ import annotations
@@ -16,25 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from loaders.oneroster.pipeline import load_package
-from rollcall.sample import generate_multi_source_district
-from tests.python.support import GRAND_BEND_11, query, run_rollcall
+from tests.python.support import SAMPLE_SIZE, SampleWarehouse, query, run_rollcall
 
-STUDENTS, SCHOOLS, DAYS = 160, 4, 45
+pytestmark = pytest.mark.dbt
+
+STUDENTS, SCHOOLS = SAMPLE_SIZE["students"], SAMPLE_SIZE["schools"]
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("e2e")
-    drop = root / "sample" / "drop"
-    generate_multi_source_district(drop, students=STUDENTS, schools=SCHOOLS, days=DAYS, seed=7)
-    package = drop / "oneroster"
-    database = root / "warehouse.duckdb"
-    assert load_package(drop, "demo-unified", database).status == "succeeded"
-    assert load_package(GRAND_BEND_11, "grand-bend", database).status == "succeeded"
-    result = run_rollcall("build", database=database)
-    assert result.returncode == 0, result.stdout[-4000:]
-    return package, database
+def built(sample_warehouse: SampleWarehouse) -> tuple[Path, Path]:
+    return sample_warehouse.package, sample_warehouse.database
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -127,6 +121,15 @@ def test_transfer_students_have_a_row_at_each_school(built):
     assert overlaps == []
 
 
+def test_roster_marts_hold_the_sample_district(built):
+    _, database = built
+    counts = dict(query(database, "select district_id, count(*) from core.dim_schools group by 1"))
+    assert counts["demo-unified"] == SCHOOLS
+    students = dict(query(database, "select district_id, count(*) from core.dim_students group by 1"))
+    assert students["demo-unified"] == STUDENTS
+
+
+@pytest.mark.needs_shared
 def test_roster_marts_hold_both_districts(built):
     _, database = built
     counts = dict(

@@ -1,10 +1,11 @@
 """Incremental builds give exactly the numbers of a full rebuild.
 
-A small district is loaded and built, then changed the ways districts change it — a new school
-day, late corrections, tombstones, a record moved to another student and date, an enrollment
-back-dated a month (overlapping another school), a changed calendar day and absence code — each
-load followed by the incremental `rollcall build`. After the sequence, every attendance model and
-mart must equal, row for row, a `--full-refresh` build of a copy of the same warehouse.
+A small district is loaded and built (a copy of the session's sample warehouse, conftest.py), then
+changed the ways districts change it — a new school day, late corrections, tombstones, a record
+moved to another student and date, an enrollment back-dated a month (overlapping another school),
+a changed calendar day and absence code — each load followed by the incremental `rollcall build`.
+After the sequence, every attendance model and mart must equal, row for row, a `--full-refresh`
+build of a copy of the same warehouse.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.python.support import query, run_dbt, run_rollcall, write_package
+from tests.python.support import SAMPLE_DISTRICT, SampleWarehouse, query, run_dbt, run_rollcall, write_package
 
 pytestmark = pytest.mark.dbt
 
-DISTRICT = "demo-unified"
+DISTRICT = SAMPLE_DISTRICT
 COMPARED = {
     "staging.stg_oneroster__attendance_records": "district_id, attendance_record_id",
     "intermediate.int_membership_days_expanded": "district_id, student_id, school_id, calendar_date",
@@ -37,6 +38,8 @@ COMPARED = {
     "quality.fct_attendance_exceptions": "district_id, attendance_record_id",
     "quality.fct_membership_overlaps": "district_id, student_id, school_id, counted_school_id",
 }
+# the full rebuild: every compared model and everything upstream of it, from scratch
+FULL_REFRESH = ("run", "--full-refresh", "--select", *(f"+{table.split('.')[1]}" for table in COMPARED))
 # columns that record when a row was built, not what it says
 BOOKKEEPING = {
     "changed_at",
@@ -124,13 +127,13 @@ def _assert_same(incremental: Path, full: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def sequence(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def sequence(tmp_path_factory: pytest.TempPathFactory, sample_warehouse: SampleWarehouse) -> dict:
     root = tmp_path_factory.mktemp("incremental")
-    package = root / "package"
-    result = run_rollcall("generate", str(package), "--students", "90", "--days", "40", "--seed", "11")
-    assert result.returncode == 0, result.stderr
-    database = root / "warehouse.duckdb"
-    steps = {}
+    # the session's sample district, loaded and built by `rollcall build` on an empty warehouse:
+    # that first build is this sequence's initial one, and its OneRoster package the drop changed below
+    package = sample_warehouse.package
+    database = sample_warehouse.copy(root / "warehouse")
+    steps = {"initial": sample_warehouse.build_output}
 
     def load_and_build(drop: Path, label: str, *build_args: str) -> None:
         load = run_rollcall("load", str(drop), "--district", DISTRICT, database=database)
@@ -139,7 +142,6 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> dict:
         assert build.returncode == 0, build.stdout[-3000:]
         steps[label] = build.stdout
 
-    load_and_build(package, "initial")
     attendance = _rows(package / "attendance.csv")
     as_of = max(date.fromisoformat(row["date"]) for row in attendance)
     by_day = sorted({row["date"] for row in attendance})
@@ -209,7 +211,7 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> dict:
     full = root / "full" / "warehouse.duckdb"
     full.parent.mkdir()
     shutil.copy(database, full)
-    rebuilt = run_dbt("run", "--full-refresh", database=full)
+    rebuilt = run_dbt(*FULL_REFRESH, database=full)
     assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
     return {"incremental": database, "full": full, "steps": steps, "mover": mover["userSourcedId"]}
 
@@ -250,7 +252,7 @@ def test_a_changed_var_rebuilds_the_incremental_models(sequence, tmp_path):
     full = tmp_path / "full" / "vars.duckdb"
     full.parent.mkdir()
     shutil.copy(database, full)
-    rebuilt = run_dbt("run", "--full-refresh", *args, database=full)
+    rebuilt = run_dbt(*FULL_REFRESH, *args, database=full)
     assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
     _assert_same(database, full)
     fraction_days = query(

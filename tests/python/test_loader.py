@@ -248,6 +248,7 @@ def test_cli_reports_refusals_without_traceback(tmp_path, warehouse):
     assert "Traceback" not in unknown.stderr
 
 
+@pytest.mark.needs_shared
 def test_grand_bend_oneroster_11_sample_lands_with_deviations_recorded(warehouse):
     report = load_package(GRAND_BEND_11, "grand-bend", warehouse)
     assert report.status == "succeeded"

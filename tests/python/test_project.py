@@ -4,7 +4,7 @@ the generated staging YAML."""
 from __future__ import annotations
 
 import json
-import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +13,7 @@ import pytest
 
 from rollcall import codegen
 from rollcall.settings import PROJECT_ROOT
+from tests.python.support import dbt_env, dbt_target_path
 
 LAYER_PREFIXES = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("dim_", "fct_")}
 
@@ -20,7 +21,12 @@ LAYER_PREFIXES = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("di
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
     target = tmp_path_factory.mktemp("dbt-target")
-    env = dict(os.environ, ROLLCALL_DUCKDB_PATH=str(target / "parse.duckdb"), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    # the tests' usual warehouse path and their partial parse, when an earlier test left one:
+    # dbt re-reads only the files changed since (the manifest is the same as a full parse's)
+    env = dbt_env(target / "warehouse.duckdb", ())
+    partial_parse = dbt_target_path() / "partial_parse.msgpack"  # a plain dbt run's
+    if partial_parse.is_file():
+        shutil.copy(partial_parse, target / partial_parse.name)
     dbt = Path(sys.executable).parent / "dbt"
     result = subprocess.run(
         [str(dbt), "parse", "--project-dir", ".", "--profiles-dir", "profiles", "--target-path", str(target)],
@@ -43,6 +49,7 @@ def test_generated_staging_yaml_is_up_to_date():
         assert path.read_text(encoding="utf-8") == text, f"{path.name} is stale: run `make codegen`"
 
 
+@pytest.mark.dbt
 def test_every_model_and_column_is_documented(manifest):
     for model in _models(manifest):
         assert model["description"].strip(), f"{model['name']} has no description"
@@ -51,6 +58,7 @@ def test_every_model_and_column_is_documented(manifest):
             assert column["description"].strip(), f"{model['name']}.{name} has no description"
 
 
+@pytest.mark.dbt
 def test_every_model_has_a_primary_key_test(manifest):
     tests_by_model: dict[str, set[str]] = {}
     for node in manifest["nodes"].values():
@@ -68,6 +76,7 @@ def test_every_model_has_a_primary_key_test(manifest):
         assert has_key, f"{model['name']} has no primary-key test"
 
 
+@pytest.mark.dbt
 def test_model_names_and_folders_follow_the_layers(manifest):
     for model in _models(manifest):
         parts = Path(model["original_file_path"]).parts
@@ -81,6 +90,7 @@ def test_model_names_and_folders_follow_the_layers(manifest):
             assert len(parts) == 4, f"{model['name']} must sit in a domain folder under {layer}/"
 
 
+@pytest.mark.dbt
 def test_only_staging_reads_sources_and_staging_reads_nothing_else(manifest):
     for model in _models(manifest):
         parents = model["depends_on"]["nodes"]
@@ -93,6 +103,7 @@ def test_only_staging_reads_sources_and_staging_reads_nothing_else(manifest):
             assert not reads_source, f"{model['name']} reads a source directly"
 
 
+@pytest.mark.dbt
 def test_every_raw_table_has_exactly_one_staging_model(manifest):
     readers: dict[str, list[str]] = {}
     for model in _models(manifest):
@@ -104,6 +115,7 @@ def test_every_raw_table_has_exactly_one_staging_model(manifest):
         assert len(readers.get(source["unique_id"], [])) == 1, source["name"]
 
 
+@pytest.mark.dbt
 def test_person_columns_are_tagged_as_pii(manifest):
     raw_users = next(s for s in manifest["sources"].values() if s["name"] == "users")
     for column in ("given_name", "family_name", "email", "sms", "phone", "username"):

@@ -13,6 +13,8 @@ from loaders.oneroster.pipeline import load_package
 from loaders.registry import REGISTRY_PATH
 from tests.python.support import GRAND_BEND_11, SHARED_FIXTURES, query, run_dbt
 
+pytestmark = pytest.mark.needs_shared
+
 MOODLE = SHARED_FIXTURES / "catalyst__moodle-enrol_oneroster" / "tests" / "fixtures" / "csv_data"
 PACKAGES = {
     "gb-11": GRAND_BEND_11,
@@ -95,6 +97,7 @@ def test_oneroster_12_package_deviations(loaded):
     assert {w.code for w in files["users.csv"].warnings} >= {"secret_dropped", "datetime_format", "boolean_spelling"}
 
 
+@pytest.mark.dbt
 def test_models_build_over_all_packages(loaded):
     database, _ = loaded
     conformance = [

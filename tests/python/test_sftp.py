@@ -20,6 +20,8 @@ from rollcall.sync import run_sync
 from tests.python.sshd_server import SshdServer, SshdUnavailable, free_port, generate_key, start_sshd
 from tests.python.support import TINY_PACKAGE, query, run_rollcall, write_package
 
+pytestmark = pytest.mark.needs_sshd
+
 DISTRICT = "demo-unified"
 # An ed25519 public key that belongs to no server of these tests.
 STRANGER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"

@@ -113,6 +113,7 @@ def _registry(path: Path, districts: list[str]) -> Path:
     return path
 
 
+@pytest.mark.dbt
 def test_three_guardian_layouts_give_the_same_links(tmp_path: Path) -> None:
     database = tmp_path / "w.duckdb"
     layouts = [*GUARDIAN_LAYOUTS, "one-file"]
@@ -132,6 +133,7 @@ def test_three_guardian_layouts_give_the_same_links(tmp_path: Path) -> None:
     assert links == [(layout, *link) for layout in sorted(layouts) for link in expected]
 
 
+@pytest.mark.dbt
 def test_opt_out_survives_the_nightly_roster_and_audiences_honour_it(tmp_path: Path) -> None:
     database = tmp_path / "w.duckdb"
     load_package(SEED_002, "demo-unified", database)
@@ -209,6 +211,7 @@ def _roster_files(enrollments: list[tuple[int, int, int]], teachers: list[int]) 
 
 
 # Each example costs a dbt run: a fixed, reproducible draw of examples and no shrinking.
+@pytest.mark.dbt
 @settings(
     max_examples=2,
     deadline=None,
