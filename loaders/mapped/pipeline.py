@@ -23,6 +23,7 @@ from loaders.mapped.reader import (
     raw_table_ddl,
     read_mapped_csv,
 )
+from loaders.oneroster.csv_reader import table_columns
 from loaders.package import PackageFile
 
 # Formats of a snapshot land as "bulk" files (the latest file is the current state), event
@@ -39,11 +40,19 @@ class MappedLanding:
 
 def ensure_mapped_raw_tables(con: duckdb.DuckDBPyConnection, catalog: FormatCatalog) -> None:
     """Create every raw table of every format (empty), and add columns a newer config defines."""
+    present: dict[str, dict[str, set[str]]] = {}
     for formats in catalog.raw_tables().values():
-        con.execute(f"create schema if not exists {formats[0].schema}")
-        con.execute(raw_table_ddl(formats[0]))
+        schema = formats[0].schema
+        if schema not in present:
+            con.execute(f"create schema if not exists {schema}")
+            present[schema] = table_columns(con, schema)
+        if formats[0].table not in present[schema]:
+            con.execute(raw_table_ddl(formats[0]))
+        existing = present[schema].get(formats[0].table, set())
         for fmt in formats:
             for column in fmt.landed_columns():
+                if column in existing:
+                    continue
                 column_type = "boolean" if column.endswith("_is_valid") else "varchar"
                 con.execute(f'alter table {fmt.qualified_table} add column if not exists "{column}" {column_type}')
 

@@ -72,19 +72,21 @@ def read_header(path: Path) -> list[str]:
 def count_encoding_deviations(path: Path, result: FileResult) -> bool:
     """Record a byte-order mark and mixed line endings (both tolerated) as warnings; True
     when the file mixes CRLF and LF line endings."""
-    crlf = lone_lf = 0
-    previous = b""
     with path.open("rb") as handle:
-        first = True
+        if handle.read(3) == b"\xef\xbb\xbf":
+            result.warn("byte_order_mark", "file starts with a UTF-8 byte-order mark")
+        handle.seek(0)
+        # most files have no CR at all: one memchr per chunk, and nothing to count
+        if not any(b"\r" in chunk for chunk in iter(lambda: handle.read(1 << 22), b"")):
+            return False
+        handle.seek(0)
+        crlf = lone_lf = 0
+        pending_cr = False  # the previous chunk ended in CR
         for chunk in iter(lambda: handle.read(1 << 22), b""):
-            if first and chunk.startswith(b"\xef\xbb\xbf"):
-                result.warn("byte_order_mark", "file starts with a UTF-8 byte-order mark")
-            first = False
-            joined = previous + chunk
-            crlf += joined.count(b"\r\n") - previous.count(b"\r\n")
-            lone_lf += chunk.count(b"\n")
-            previous = chunk[-1:]
-    lone_lf -= crlf
+            pairs = chunk.count(b"\r\n") + (pending_cr and chunk.startswith(b"\n"))
+            crlf += pairs
+            lone_lf += chunk.count(b"\n") - pairs
+            pending_cr = chunk.endswith(b"\r")
     if crlf and lone_lf:
         result.warn("mixed_line_endings", f"{crlf:,} CRLF and {lone_lf:,} LF line endings", crlf + lone_lf)
     return bool(crlf and lone_lf)
@@ -354,6 +356,18 @@ def with_lineage(
         field = pa.field(name, arrays[name].type, nullable=name not in PRIMARY_KEY)
         table = table.append_column(field, arrays[name])
     return table
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, set[str]]:
+    """The columns of every table of ``schema`` in the open warehouse, by table name."""
+    columns: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        """select table_name, column_name from duckdb_columns()
+           where database_name = current_database() and schema_name = ?""",
+        [schema],
+    ).fetchall():
+        columns.setdefault(table, set()).add(column)
+    return columns
 
 
 def raw_table_ddl(schema: str, spec: FileSpec) -> str:

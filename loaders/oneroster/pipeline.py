@@ -41,6 +41,7 @@ from loaders.oneroster.csv_reader import (
     raw_table_ddl,
     read_header,
     read_oneroster_csv,
+    table_columns,
     with_lineage,
 )
 from loaders.oneroster.settings import (
@@ -157,9 +158,14 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create every raw table of the field table that does not exist yet (empty), and add any
     lineage column a table created by an older rollcall lacks."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    present = table_columns(con, RAW_SCHEMA)
     for spec in file_specs().values():
-        con.execute(raw_table_ddl(RAW_SCHEMA, spec))
+        if spec.table not in present:
+            con.execute(raw_table_ddl(RAW_SCHEMA, spec))
+            continue
         for column in (*(f.column for f in spec.landed_fields), EXTRAS_COLUMN, *LINEAGE_COLUMNS):
+            if column in present[spec.table]:
+                continue
             column_type = {"_row_number": "bigint", "_loaded_at": "timestamp with time zone"}.get(column, "varchar")
             con.execute(f'alter table {RAW_SCHEMA}.{spec.table} add column if not exists "{column}" {column_type}')
 
