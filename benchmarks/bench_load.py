@@ -31,6 +31,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from loaders.dlt_pipelines import pipelines_dir_for  # noqa: E402
 from loaders.oneroster.pipeline import load_package  # noqa: E402
 from rollcall.generator import generate_district  # noqa: E402
 
@@ -47,7 +48,7 @@ def time_baseline(csv_path: Path, work: Path) -> float:
 def time_rollcall(drop: Path, work: Path) -> tuple[float, int]:
     database = work / "rollcall.duckdb"
     database.unlink(missing_ok=True)
-    shutil.rmtree(work / ".dlt_pipelines", ignore_errors=True)
+    shutil.rmtree(pipelines_dir_for(database), ignore_errors=True)
     started = time.perf_counter()
     report = load_package(drop, "demo-unified", database)
     elapsed = time.perf_counter() - started

@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from loaders.audit import FileResult, utc_now
+from loaders.dlt_pipelines import new_pipeline
 from loaders.mapped.formats import FormatCatalog, HeaderMatch
 from loaders.mapped.reader import (
     MAPPED_LINEAGE_COLUMNS,
@@ -119,8 +120,14 @@ def prepare_mapped_file(
     return MappedLanding(result, match, table)
 
 
-def run_dlt_mapped(con: duckdb.DuckDBPyConnection, landings: list[MappedLanding], pipelines_dir: Path) -> list[str]:
-    """One dlt run per raw schema; returns dlt's load ids."""
+def run_dlt_mapped(
+    con: duckdb.DuckDBPyConnection,
+    landings: list[MappedLanding],
+    pipelines_dir: Path,
+    pipelines: list[dlt.Pipeline] | None = None,
+) -> list[str]:
+    """One dlt run per raw schema; returns dlt's load ids. Appends the pipelines it ran to
+    ``pipelines`` (their completed packages are the caller's to discard)."""
     by_schema: dict[str, dict[str, list[pa.Table]]] = {}
     for landing in landings:
         fmt = landing.match.format
@@ -136,12 +143,9 @@ def run_dlt_mapped(con: duckdb.DuckDBPyConnection, landings: list[MappedLanding]
                     iter(aligned), name=name, table_name=name, write_disposition="append", primary_key=PRIMARY_KEY
                 )
             )
-        pipeline = dlt.pipeline(
-            pipeline_name=f"rollcall_{source}",
-            pipelines_dir=str(pipelines_dir),
-            destination=dlt.destinations.duckdb(con),
-            dataset_name=f"raw_{source}",
-        )
+        pipeline = new_pipeline(con, f"rollcall_{source}", pipelines_dir, f"raw_{source}")
+        if pipelines is not None:
+            pipelines.append(pipeline)
         info = pipeline.run(resources)
         info.raise_on_failed_jobs()
         load_ids += list(info.loads_ids)

@@ -6,6 +6,10 @@ quarantined) -> for a bulk file, work out which active records it no longer cont
 it when that share is implausibly large (a truncated export) -> hand arrow tables to dlt: the
 file's rows plus one ``bulk_tombstone`` event per record that disappeared.
 Every decision is written to the audit tables; a refused file never stops the others.
+
+dlt keeps its working folder beside the warehouse, one per warehouse file
+(``<folder>/.<file name>.dlt``); completed load packages are deleted once the landed rows are
+counted, so no copy of the rows stays outside the warehouse.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import pyarrow as pa
 
 from loaders.audit import AuditLog, FileResult, utc_now
 from loaders.district_gate import Evidence, distinct_values, judge_drop, record_decisions
+from loaders.dlt_pipelines import discard_completed_packages, new_pipeline, pipelines_dir_for
 from loaders.mapped.formats import FormatCatalog, HeaderMatch, detect_format, load_catalog
 from loaders.mapped.pipeline import (
     MappedLanding,
@@ -296,6 +301,8 @@ def load_package(
     ``source_label`` is what ``audit.load_log.source_path`` records (default: ``location``); pull
     sources that materialise a package in a temporary folder pass the URL they pulled from.
 
+    ``pipelines_dir`` is dlt's working folder (default: ``pipelines_dir_for(database)``).
+
     Raises ``UnknownDistrictError``, ``PackageError`` or ``FormatConfigError`` before anything is
     written when the district is not in ``registry``, the drop cannot be opened or the mapping
     file is malformed.
@@ -307,7 +314,7 @@ def load_package(
         os.environ.setdefault(key, value)
     database = Path(database).resolve()  # a symlinked warehouse keeps its dlt state beside the real file
     database.parent.mkdir(parents=True, exist_ok=True)
-    pipelines_dir = Path(pipelines_dir or database.parent / ".dlt_pipelines")
+    pipelines_dir = Path(pipelines_dir or pipelines_dir_for(database))
 
     load_id = new_load_id()
     started_at = utc_now()
@@ -390,11 +397,12 @@ def load_package(
             audit.record_file(load_id, district_id, plan.result)
 
         dlt_load_id = None
+        pipelines: list[dlt.Pipeline] = []
         try:
             if landings:
-                dlt_load_id = _run_dlt(con, landings, pipelines_dir)
+                dlt_load_id = _run_dlt(con, landings, pipelines_dir, pipelines)
             if mapped:
-                mapped_load_ids = run_dlt_mapped(con, mapped, pipelines_dir)
+                mapped_load_ids = run_dlt_mapped(con, mapped, pipelines_dir, pipelines)
                 dlt_load_id = dlt_load_id or next(iter(mapped_load_ids), None)
         except Exception as exc:  # dlt failures are reported per file, never swallowed
             message = f"landing failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"
@@ -412,6 +420,8 @@ def load_package(
         for landing in mapped:
             verify_mapped(con, landing, load_id)
             audit.record_file(load_id, district_id, landing.result)
+        for pipeline in pipelines:
+            discard_completed_packages(pipeline)
 
         problems = any(f.status in ("refused", "failed") or f.rows_quarantined for f in report.files)
         report.status = "partial" if problems else "succeeded"
@@ -559,7 +569,9 @@ def _verify_landed(con: duckdb.DuckDBPyConnection, landing: _Landing, load_id: s
         )
 
 
-def _run_dlt(con: duckdb.DuckDBPyConnection, landings: list[_Landing], pipelines_dir: Path) -> str | None:
+def _run_dlt(
+    con: duckdb.DuckDBPyConnection, landings: list[_Landing], pipelines_dir: Path, pipelines: list[dlt.Pipeline]
+) -> str | None:
     """Land the parsed arrow tables with one dlt run; returns dlt's load id."""
     by_table: dict[str, list[pa.Table]] = {}
     for landing in landings:
@@ -576,12 +588,8 @@ def _run_dlt(con: duckdb.DuckDBPyConnection, landings: list[_Landing], pipelines
         )
         for name, tables in by_table.items()
     ]
-    pipeline = dlt.pipeline(
-        pipeline_name=PIPELINE_NAME,
-        pipelines_dir=str(pipelines_dir),
-        destination=dlt.destinations.duckdb(con),
-        dataset_name=RAW_SCHEMA,
-    )
+    pipeline = new_pipeline(con, PIPELINE_NAME, pipelines_dir, RAW_SCHEMA)
+    pipelines.append(pipeline)
     info = pipeline.run(resources)
     info.raise_on_failed_jobs()
     return info.loads_ids[-1] if info.loads_ids else None
