@@ -2,13 +2,14 @@
 
 One folder per warehouse FILE, beside it: ``<folder>/.<file name>.dlt``. dlt keeps its state,
 schemas and load packages there; a package a crashed load left pending is aborted by the next
-load of the same warehouse and never reaches another one. Completed packages are deleted once
-the landed rows are counted (``discard_completed_packages``): their job files are copies of
-rows (parquet files with student names), which must not stay outside the warehouse.
+load of the same warehouse and never reaches another one. Packages are deleted once the
+landed rows are counted (``discard_packages``): their job files are copies of rows (parquet
+files with student names), which must not stay outside the warehouse.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 
@@ -31,12 +32,23 @@ def new_pipeline(con: duckdb.DuckDBPyConnection, name: str, pipelines_dir: Path,
         destination=dlt.destinations.duckdb(con),
         dataset_name=dataset,
     )
-    if pipeline.has_pending_data:
+    if _has_packages_to_abort(pipeline):
         pipeline.abort_packages()
     return pipeline
 
 
-def discard_completed_packages(pipeline: dlt.Pipeline) -> None:
-    """Delete the pipeline's completed load packages: their job files are copies of landed rows."""
+def _has_packages_to_abort(pipeline: dlt.Pipeline) -> bool:
+    # not has_pending_data: a package whose abort was interrupted no longer counts as pending,
+    # but the next run would finish that abort and delete the run's own new package with it
+    return bool(pipeline.list_normalized_load_packages() or pipeline.list_extracted_load_packages())
+
+
+def discard_packages(pipeline: dlt.Pipeline) -> None:
+    """Delete the pipeline's load packages once a load is over: their job files are copies of
+    rows. A package a failed run left pending is aborted (the files it held are recorded as
+    failed and land again in full next time); if even that fails, the next load aborts it."""
+    if _has_packages_to_abort(pipeline):
+        with contextlib.suppress(Exception):  # the load already failed; new_pipeline aborts it later
+            pipeline.abort_packages()
     for package_id in pipeline.list_completed_load_packages():
         shutil.rmtree(pipeline.get_load_package_info(package_id).package_path, ignore_errors=True)

@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from loaders.audit import AuditLog, FileResult, utc_now
 from loaders.district_gate import Evidence, distinct_values, judge_drop, record_decisions
-from loaders.dlt_pipelines import discard_completed_packages, new_pipeline, pipelines_dir_for
+from loaders.dlt_pipelines import discard_packages, new_pipeline, pipelines_dir_for
 from loaders.mapped.formats import FormatCatalog, HeaderMatch, detect_format, load_catalog
 from loaders.mapped.pipeline import (
     MappedLanding,
@@ -434,6 +434,8 @@ def load_package(
                 audit.record_file(load_id, district_id, result)
             report.status, report.error_text = "failed", message
             audit.finish_load(load_id, "failed", report.files, dlt_load_id, message, version)
+            for pipeline in pipelines:
+                discard_packages(pipeline)
             return report
 
         for landing in landings:
@@ -443,7 +445,7 @@ def load_package(
             verify_mapped(con, landing, load_id)
             audit.record_file(load_id, district_id, landing.result)
         for pipeline in pipelines:
-            discard_completed_packages(pipeline)
+            discard_packages(pipeline)
 
         problems = any(f.status in ("refused", "failed") or f.rows_quarantined for f in report.files)
         report.status = "partial" if problems else "succeeded"

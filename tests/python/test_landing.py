@@ -80,6 +80,22 @@ def test_no_row_data_stays_in_the_dlt_folder(tmp_path: Path) -> None:
             assert value not in data, (path, value)
 
 
+def test_a_failed_landing_leaves_no_package_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    database = tmp_path / "w.duckdb"
+    drop = _users_package(tmp_path / "b1", [1, 2], u01="Zebediah")
+    with monkeypatch.context() as patch:  # the warehouse refuses the landing statement
+        patch.setattr(csv_reader.CsvScan, "landing_query", lambda self, lineage: "select no_such_column from users")
+        failed = load_package(drop, "demo-unified", database)
+    assert failed.status == "failed"
+    assert "landing failed" in failed.error_text
+    leftovers = [p for p in pipelines_dir_for(database).rglob("*") if p.is_file()]
+    assert not [p for p in leftovers if p.name.endswith(ROW_DATA_SUFFIXES)]
+
+    again = load_package(drop, "demo-unified", database)
+    assert again.status == "succeeded"
+    assert query(database, "select count(*) from raw_oneroster.users") == [(2,)]
+
+
 def test_row_numbers_follow_the_file_across_row_groups(tmp_path: Path) -> None:
     rows = 130_000  # more than one DuckDB row group (122,880 rows)
     lines = ["sourcedId,status,dateLastModified,userSourcedId,schoolSourcedId,classSourcedId,period,date,absenceCode"]
