@@ -96,6 +96,15 @@ def count_encoding_deviations(path: Path, result: FileResult) -> bool:
     return bool(crlf and lone_lf)
 
 
+def is_ascii(path: Path) -> bool:
+    """True when every byte after a UTF-8 byte-order mark is ASCII: such a file cannot hold
+    invalid UTF-8, whichever of its columns DuckDB reads."""
+    with path.open("rb") as handle:
+        if handle.read(3) != b"\xef\xbb\xbf":
+            handle.seek(0)
+        return all(chunk.isascii() for chunk in iter(lambda: handle.read(1 << 22), b""))
+
+
 def write_lf_only_copy(path: Path, target: Path) -> Path:
     """Copy ``path`` to ``target`` with CRLF turned into LF (DuckDB's reader wants one style)."""
     with path.open("rb") as source, target.open("wb") as sink:
@@ -255,10 +264,18 @@ class CsvScan:
     accepted: int  # rows that land
     runs: list[tuple[int, int]]  # see row_number_runs
     mode: str | None  # bulk | delta; None for the manifest
+    ascii_only: bool  # see is_ascii
 
     @property
     def columns(self) -> list[str]:
         return [*(f.column for f in self.spec.landed_fields), EXTRAS_COLUMN]
+
+    def every_column_read(self) -> list[str]:
+        """Expressions over ``parsed`` that make DuckDB read every landed column. DuckDB checks
+        the UTF-8 of the columns a query reads only, so a query reading fewer columns than the
+        landing must add these to skip exactly the rows the landing skips; a file of plain
+        ASCII needs none."""
+        return [] if self.ascii_only else [f'count(parsed."{c}")' for c in self.columns]
 
     def parsed_sql(self, extra: str = "", rejects: tuple[str, str] | None = None) -> str:
         """The accepted records, as the landed text columns (plus ``extra`` select items);
@@ -323,14 +340,13 @@ def scan_oneroster_csv(
         if scratch is None:
             raise ValueError("a file with mixed line endings needs a scratch folder")
         path = write_lf_only_copy(path, scratch / f"{next(_unique)}-{path.name}")
-    scan = CsvScan(path, spec, header, 0, [], None)
+    scan = CsvScan(path, spec, header, 0, [], None, is_ascii(path))
     checks = _deviation_checks(spec)
     has_status = "status" in scan.columns
+    validation = scan.every_column_read()  # the same rows rejected as by the landing
     aggregates = [
         "count(*)",
-        # one count per landed column, so that DuckDB parses (and validates) every column the
-        # landing reads, and rejects exactly the rows the landing skips
-        *(f'count(parsed."{c}")' for c in scan.columns),
+        *validation,
         *(f"count(*) filter (where {condition})" for _, _, condition in checks),
         f"count(*) filter (where {STATUS_FILLED})" if has_status else "0",
     ]
@@ -369,7 +385,7 @@ def scan_oneroster_csv(
 
     scan.accepted = counts[0]
     scan.runs = row_number_runs(scan.accepted, rejected)
-    deviations = counts[1 + len(scan.columns) : -1]
+    deviations = counts[1 + len(validation) : -1]
     for (code, name, _), occurrences in zip(checks, deviations, strict=True):
         if occurrences:
             result.warn(code, f"{name}: {occurrences:,} value(s) read in a non-standard form", occurrences)

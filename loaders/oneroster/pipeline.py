@@ -220,9 +220,11 @@ def _tombstone_events(
     active = con.execute(f"select count(*) from ({active_sql})", {"district_id": lineage.district_id}).fetchone()[0]
     if not active:  # the first bulk file of the entity for this district
         return None
-    # the file's records, read again from the file; the hash reads every landed column so that
-    # DuckDB skips exactly the rows the scan quarantined
-    every_column = ", ".join(f'parsed."{c}"' for c in scan.columns)
+    # the file's records, read again from the file; unless the file is plain ASCII, the hash
+    # reads every landed column so that DuckDB skips exactly the rows the scan quarantined
+    every_column = ""
+    if not scan.ascii_only:
+        every_column = "and hash(" + ", ".join(f'parsed."{c}"' for c in scan.columns) + ") is not null"
     rejects = reject_tables()
     try:
         missing = [
@@ -231,7 +233,7 @@ def _tombstone_events(
                 f"""select sourced_id from ({active_sql}) as active
                     where sourced_id not in (
                         select trim(parsed.sourced_id) from {scan.parsed_sql(rejects=rejects)}
-                        where parsed.sourced_id is not null and hash({every_column}) is not null
+                        where parsed.sourced_id is not null {every_column}
                     )
                     order by sourced_id""",
                 {"district_id": lineage.district_id},
