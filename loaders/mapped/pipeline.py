@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from loaders.audit import FileResult, utc_now
+from loaders.dlt_pipelines import new_pipeline
 from loaders.mapped.formats import FormatCatalog, HeaderMatch
 from loaders.mapped.reader import (
     MAPPED_LINEAGE_COLUMNS,
@@ -23,6 +24,7 @@ from loaders.mapped.reader import (
     raw_table_ddl,
     read_mapped_csv,
 )
+from loaders.oneroster.csv_reader import table_columns
 from loaders.package import PackageFile
 
 # Formats of a snapshot land as "bulk" files (the latest file is the current state), event
@@ -39,11 +41,19 @@ class MappedLanding:
 
 def ensure_mapped_raw_tables(con: duckdb.DuckDBPyConnection, catalog: FormatCatalog) -> None:
     """Create every raw table of every format (empty), and add columns a newer config defines."""
+    present: dict[str, dict[str, set[str]]] = {}
     for formats in catalog.raw_tables().values():
-        con.execute(f"create schema if not exists {formats[0].schema}")
-        con.execute(raw_table_ddl(formats[0]))
+        schema = formats[0].schema
+        if schema not in present:
+            con.execute(f"create schema if not exists {schema}")
+            present[schema] = table_columns(con, schema)
+        if formats[0].table not in present[schema]:
+            con.execute(raw_table_ddl(formats[0]))
+        existing = present[schema].get(formats[0].table, set())
         for fmt in formats:
             for column in fmt.landed_columns():
+                if column in existing:
+                    continue
                 column_type = "boolean" if column.endswith("_is_valid") else "varchar"
                 con.execute(f'alter table {fmt.qualified_table} add column if not exists "{column}" {column_type}')
 
@@ -110,8 +120,14 @@ def prepare_mapped_file(
     return MappedLanding(result, match, table)
 
 
-def run_dlt_mapped(con: duckdb.DuckDBPyConnection, landings: list[MappedLanding], pipelines_dir: Path) -> list[str]:
-    """One dlt run per raw schema; returns dlt's load ids."""
+def run_dlt_mapped(
+    con: duckdb.DuckDBPyConnection,
+    landings: list[MappedLanding],
+    pipelines_dir: Path,
+    pipelines: list[dlt.Pipeline] | None = None,
+) -> list[str]:
+    """One dlt run per raw schema; returns dlt's load ids. Appends the pipelines it ran to
+    ``pipelines`` (their completed packages are the caller's to discard)."""
     by_schema: dict[str, dict[str, list[pa.Table]]] = {}
     for landing in landings:
         fmt = landing.match.format
@@ -127,12 +143,9 @@ def run_dlt_mapped(con: duckdb.DuckDBPyConnection, landings: list[MappedLanding]
                     iter(aligned), name=name, table_name=name, write_disposition="append", primary_key=PRIMARY_KEY
                 )
             )
-        pipeline = dlt.pipeline(
-            pipeline_name=f"rollcall_{source}",
-            pipelines_dir=str(pipelines_dir),
-            destination=dlt.destinations.duckdb(con),
-            dataset_name=f"raw_{source}",
-        )
+        pipeline = new_pipeline(con, f"rollcall_{source}", pipelines_dir, f"raw_{source}")
+        if pipelines is not None:
+            pipelines.append(pipeline)
         info = pipeline.run(resources)
         info.raise_on_failed_jobs()
         load_ids += list(info.loads_ids)

@@ -1,10 +1,15 @@
-"""Read one OneRoster(+) CSV file into an arrow table with DuckDB's CSV reader.
+"""Read one OneRoster(+) CSV file with DuckDB's CSV reader, and build the query that lands it.
 
 * The header is read by name: case-insensitive, known aliases accepted, unknown columns kept
   in a JSON ``_extras`` column, secret columns (passwords) never read into the result.
 * Every value is read as text; typing happens in dbt staging.
 * A row that cannot be placed (wrong field count, broken quoting, invalid UTF-8) is
   quarantined with its row number and reason; the rest of the file still lands.
+
+The file is never held in memory: ``scan_oneroster_csv`` parses it once to count rows, find the
+rows to quarantine and count tolerated deviations, and returns a ``CsvScan`` whose
+``landing_query`` parses it again as a ``SELECT`` that dlt runs as ``INSERT ... SELECT`` in the
+warehouse, with the lineage columns, so every row is written once.
 """
 
 from __future__ import annotations
@@ -15,13 +20,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from loaders.audit import AUDIT_SCHEMA, FileResult
 from loaders.oneroster.settings import EXTRAS_COLUMN, FILE_ROW, LINEAGE_COLUMNS, FileSpec
@@ -72,37 +76,52 @@ def read_header(path: Path) -> list[str]:
 def count_encoding_deviations(path: Path, result: FileResult) -> bool:
     """Record a byte-order mark and mixed line endings (both tolerated) as warnings; True
     when the file mixes CRLF and LF line endings."""
-    crlf = lone_lf = 0
-    previous = b""
     with path.open("rb") as handle:
-        first = True
+        if handle.read(3) == b"\xef\xbb\xbf":
+            result.warn("byte_order_mark", "file starts with a UTF-8 byte-order mark")
+        handle.seek(0)
+        # most files have no CR at all: one memchr per chunk, and nothing to count
+        if not any(b"\r" in chunk for chunk in iter(lambda: handle.read(1 << 22), b"")):
+            return False
+        handle.seek(0)
+        crlf = lone_lf = 0
+        pending_cr = False  # the previous chunk ended in CR
         for chunk in iter(lambda: handle.read(1 << 22), b""):
-            if first and chunk.startswith(b"\xef\xbb\xbf"):
-                result.warn("byte_order_mark", "file starts with a UTF-8 byte-order mark")
-            first = False
-            joined = previous + chunk
-            crlf += joined.count(b"\r\n") - previous.count(b"\r\n")
-            lone_lf += chunk.count(b"\n")
-            previous = chunk[-1:]
-    lone_lf -= crlf
+            pairs = chunk.count(b"\r\n") + (pending_cr and chunk.startswith(b"\n"))
+            crlf += pairs
+            lone_lf += chunk.count(b"\n") - pairs
+            pending_cr = chunk.endswith(b"\r")
     if crlf and lone_lf:
         result.warn("mixed_line_endings", f"{crlf:,} CRLF and {lone_lf:,} LF line endings", crlf + lone_lf)
     return bool(crlf and lone_lf)
 
 
+def is_ascii(path: Path) -> bool:
+    """True when every byte after a UTF-8 byte-order mark is ASCII: such a file cannot hold
+    invalid UTF-8, whichever of its columns DuckDB reads."""
+    with path.open("rb") as handle:
+        if handle.read(3) != b"\xef\xbb\xbf":
+            handle.seek(0)
+        return all(chunk.isascii() for chunk in iter(lambda: handle.read(1 << 22), b""))
+
+
+def write_lf_only_copy(path: Path, target: Path) -> Path:
+    """Copy ``path`` to ``target`` with CRLF turned into LF (DuckDB's reader wants one style)."""
+    with path.open("rb") as source, target.open("wb") as sink:
+        carry = b""
+        for chunk in iter(lambda: source.read(1 << 22), b""):
+            data = carry + chunk
+            carry = data[-1:] if data.endswith(b"\r") else b""
+            sink.write((data[:-1] if carry else data).replace(b"\r\n", b"\n"))
+        sink.write(carry)
+    return target
+
+
 @contextmanager
 def lf_only_copy(path: Path) -> Iterator[Path]:
-    """A temporary copy of ``path`` with CRLF turned into LF (DuckDB's reader wants one style)."""
+    """A temporary copy of ``path`` with CRLF turned into LF, removed on exit."""
     with tempfile.TemporaryDirectory(prefix="rollcall-lf-") as folder:
-        target = Path(folder) / path.name
-        with path.open("rb") as source, target.open("wb") as sink:
-            carry = b""
-            for chunk in iter(lambda: source.read(1 << 22), b""):
-                data = carry + chunk
-                carry = data[-1:] if data.endswith(b"\r") else b""
-                sink.write((data[:-1] if carry else data).replace(b"\r\n", b"\n"))
-            sink.write(carry)
-        yield target
+        yield write_lf_only_copy(path, Path(folder) / path.name)
 
 
 def map_header(header: list[str], spec: FileSpec, result: FileResult, version: str = "1.1") -> HeaderMap:
@@ -182,24 +201,208 @@ def _row_numbers(accepted: int, rejected_rows: np.ndarray) -> np.ndarray:
     return rows
 
 
-def read_oneroster_csv(
+ORDINAL = "_ordinal"  # position of a parsed record among the accepted ones (1-based)
+# up to this many runs of rejected records, row numbers come from a CASE tree (streaming);
+# beyond it, from an ASOF join on the runs (correct, but the join holds the file's rows)
+MAX_CASE_RUNS = 2048
+
+
+def reader_sql(path: Path, width: int, null_padding: bool, errors_table: str, scans_table: str) -> str:
+    """DuckDB's CSV reader over ``path`` as ``width`` text columns ``c0..cN``; rows it cannot
+    place are skipped and described in the temporary ``errors_table``."""
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    return (
+        f"read_csv({_sql_string(str(path))}, header = true, auto_detect = false, delim = ',',"
+        f" quote = '\"', escape = '\"', columns = {columns}, encoding = 'utf-8',"
+        f" store_rejects = true, rejects_table = '{errors_table}', rejects_scan = '{scans_table}',"
+        f" null_padding = {'true' if null_padding else 'false'})"
+    )
+
+
+def reject_tables() -> tuple[str, str]:
+    """Fresh names for the temporary tables of one ``read_csv`` with ``store_rejects``."""
+    suffix = next(_unique)
+    return f"rollcall_reject_errors_{suffix}", f"rollcall_reject_scans_{suffix}"
+
+
+def row_number_runs(accepted: int, rejected_lines: np.ndarray) -> list[tuple[int, int]]:
+    """Where the numbering of accepted records jumps over rejected ones: ``(ordinal, shift)``
+    pairs, sorted, meaning the accepted record with ``ordinal >= o`` has row number
+    ``ordinal + 1 + shift`` (header = 1) for the last such pair. Same numbering as
+    ``_row_numbers``: when a rejected line lies beyond the file's records (a reject spanning
+    several lines), records are numbered without gaps."""
+    lines = np.unique(np.asarray(rejected_lines, dtype=np.int64))
+    total = accepted + len(lines)
+    if len(lines) == 0 or lines[0] < 2 or lines[-1] > total + 1:
+        return []
+    # the j-th rejected record (1-based) is preceded by lines[j] - 1 - j accepted records
+    first_after = lines - np.arange(1, len(lines) + 1)
+    runs: dict[int, int] = {}
+    for j, ordinal in enumerate(first_after.tolist(), start=1):
+        if ordinal <= accepted:
+            runs[ordinal] = j
+    return sorted(runs.items())
+
+
+def _shift_case(runs: list[tuple[int, int]], base: int) -> str:
+    """Balanced CASE over ``runs``: the shift for ``ORDINAL`` in log2(len(runs)) comparisons."""
+    if not runs:
+        return str(base)
+    middle = len(runs) // 2
+    ordinal, shift = runs[middle]
+    below, above = _shift_case(runs[:middle], base), _shift_case(runs[middle + 1 :], shift)
+    return f"(case when parsed.{ORDINAL} < {ordinal} then {below} else {above} end)"
+
+
+@dataclass
+class CsvScan:
+    """A parsed OneRoster file: counts and quarantine are done; ``landing_query`` reads it again."""
+
+    path: Path  # what DuckDB reads: the file, or its LF-only copy
+    spec: FileSpec
+    header: HeaderMap
+    accepted: int  # rows that land
+    runs: list[tuple[int, int]]  # see row_number_runs
+    mode: str | None  # bulk | delta; None for the manifest
+    ascii_only: bool  # see is_ascii
+
+    @property
+    def columns(self) -> list[str]:
+        return [*(f.column for f in self.spec.landed_fields), EXTRAS_COLUMN]
+
+    def every_column_read(self) -> list[str]:
+        """Expressions over ``parsed`` that make DuckDB read every landed column. DuckDB checks
+        the UTF-8 of the columns a query reads only, so a query reading fewer columns than the
+        landing must add these to skip exactly the rows the landing skips; a file of plain
+        ASCII needs none."""
+        return [] if self.ascii_only else [f'count(parsed."{c}")' for c in self.columns]
+
+    def parsed_sql(self, extra: str = "", rejects: tuple[str, str] | None = None) -> str:
+        """The accepted records, as the landed text columns (plus ``extra`` select items);
+        ``rejects`` names the reader's temporary reject tables (default: fresh names)."""
+        errors_table, scans_table = rejects or reject_tables()
+        reader = reader_sql(self.path, self.header.width, bool(self.header.trailing_empty), errors_table, scans_table)
+        return f"(select {_select_list(self.spec, self.header)}{extra} from {reader}) as parsed"
+
+    def landing_query(self, lineage: Lineage) -> str:
+        """``SELECT`` of the landed rows with their lineage columns, in raw table column order."""
+        row_number = f"parsed.{ORDINAL} + 1"
+        join = ""
+        if 0 < len(self.runs) <= MAX_CASE_RUNS:
+            row_number += f" + {_shift_case(self.runs, 0)}"
+        elif self.runs:
+            values = ", ".join(f"({ordinal}, {shift})" for ordinal, shift in self.runs)
+            join = (
+                f" asof left join (values {values}) as runs(first_ordinal, shift)"
+                f" on parsed.{ORDINAL} >= runs.first_ordinal"
+            )
+            row_number += " + coalesce(runs.shift, 0)"
+        constants = {
+            "_district_id": lineage.district_id,
+            "_source_file": lineage.source_file,
+            "_file_sha256": lineage.file_sha256,
+            "_file_mode": self.mode,
+            "_change_kind": FILE_ROW,
+            "_load_id": lineage.load_id,
+        }
+        items = [f'parsed."{c}" as "{c}"' for c in self.columns]
+        items += [f'{_sql_literal(value)}::varchar as "{name}"' for name, value in constants.items()]
+        items.append(f'({row_number})::bigint as "_row_number"')
+        loaded_at = lineage.loaded_at.astimezone(UTC).isoformat(sep=" ", timespec="microseconds")
+        items.append(f'{_sql_string(loaded_at)}::timestamptz as "_loaded_at"')
+        ordinal = f", row_number() over () as {ORDINAL}"
+        return f"select {', '.join(items)} from {self.parsed_sql(ordinal)}{join}"
+
+
+def _sql_literal(value: str | None) -> str:
+    return "null" if value is None else _sql_string(value)
+
+
+def scan_oneroster_csv(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     spec: FileSpec,
     lineage: Lineage,
     result: FileResult,
     version: str = "1.1",
-) -> pa.Table:
-    """Parse ``path``; quarantine unplaceable rows into the audit schema; return landed rows.
+    scratch: Path | None = None,
+) -> CsvScan:
+    """Parse ``path`` once: quarantine unplaceable rows into the audit schema, count the rows that
+    land and the values in tolerated non-standard forms, infer the file mode when the manifest
+    does not state it. A file mixing CRLF and LF is read from an LF-only copy in ``scratch``
+    (which must outlive the landing). Nothing of the file is kept in memory.
 
     Updates ``result`` with rows read and quarantined, and with the file mode when it had
     to be inferred. Raises ``FileRefused``.
     """
     header = map_header(read_header(path), spec, result, version)
     if count_encoding_deviations(path, result):
-        with lf_only_copy(path) as normalized:
-            return _parse(con, normalized, spec, header, lineage, result)
-    return _parse(con, path, spec, header, lineage, result)
+        if scratch is None:
+            raise ValueError("a file with mixed line endings needs a scratch folder")
+        path = write_lf_only_copy(path, scratch / f"{next(_unique)}-{path.name}")
+    scan = CsvScan(path, spec, header, 0, [], None, is_ascii(path))
+    checks = _deviation_checks(spec)
+    has_status = "status" in scan.columns
+    validation = scan.every_column_read()  # the same rows rejected as by the landing
+    aggregates = [
+        "count(*)",
+        *validation,
+        *(f"count(*) filter (where {condition})" for _, _, condition in checks),
+        f"count(*) filter (where {STATUS_FILLED})" if has_status else "0",
+    ]
+    errors_table, scans_table = reject_tables()
+    reader = reader_sql(path, header.width, bool(header.trailing_empty), errors_table, scans_table)
+    try:
+        # fetchall: the reject tables are complete only once the query has run to its end
+        counts = con.execute(
+            f"select {', '.join(aggregates)} from (select {_select_list(spec, header)} from {reader}) as parsed"
+        ).fetchall()[0]
+        con.execute(
+            f"""insert into {AUDIT_SCHEMA}.quarantined_rows
+                select $load_id, $district_id, $file_name, $file_sha256, line,
+                       replace(lower(min(error_type)::varchar), ' ', '_'),
+                       string_agg(distinct error_message, '; '),
+                       case when $withhold then null else trim(any_value(csv_line), chr(10) || chr(13)) end,
+                       $loaded_at
+                from {errors_table} group by line order by line""",
+            {
+                "load_id": lineage.load_id,
+                "district_id": lineage.district_id,
+                "file_name": lineage.source_file,
+                "file_sha256": lineage.file_sha256,
+                "withhold": header.has_secret,
+                "loaded_at": lineage.loaded_at,
+            },
+        )
+        rejected = np.array(
+            [row[0] for row in con.execute(f"select distinct line from {errors_table} order by line").fetchall()],
+            dtype=np.int64,
+        )
+    except duckdb.Error as exc:
+        raise FileRefused(f"cannot be parsed as CSV: {str(exc).splitlines()[0]}") from exc
+    finally:
+        con.execute(f"drop table if exists {errors_table}; drop table if exists {scans_table}")
+
+    scan.accepted = counts[0]
+    scan.runs = row_number_runs(scan.accepted, rejected)
+    deviations = counts[1 + len(validation) : -1]
+    for (code, name, _), occurrences in zip(checks, deviations, strict=True):
+        if occurrences:
+            result.warn(code, f"{name}: {occurrences:,} value(s) read in a non-standard form", occurrences)
+    result.rows_read = scan.accepted + len(rejected)
+    result.rows_quarantined = len(rejected)
+    if spec.name == "manifest":
+        result.mode = None
+    elif lineage.file_mode is None:
+        # delta when any row has a status, else bulk (OneRoster: bulk rows leave status blank)
+        result.mode = "delta" if counts[-1] else "bulk"
+        result.warn(
+            "mode_inferred", f"file mode not stated in a manifest; read as {result.mode} from the status column"
+        )
+    else:
+        result.mode = lineage.file_mode
+    scan.mode = result.mode
+    return scan
 
 
 def read_csv_with_rejects(
@@ -208,15 +411,8 @@ def read_csv_with_rejects(
     """Parse ``path`` as ``width`` text columns ``c0..cN`` with DuckDB's CSV reader, keeping the
     rows it cannot place: ``select`` (with ``{reader}`` for the scan) gives the result, and the
     rejected rows come back as (line, error type, message, raw line). Raises ``FileRefused``."""
-    suffix = next(_unique)
-    errors_table, scans_table = f"rollcall_reject_errors_{suffix}", f"rollcall_reject_scans_{suffix}"
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
-    reader = (
-        f"read_csv({_sql_string(str(path))}, header = true, auto_detect = false, delim = ',',"
-        f" quote = '\"', escape = '\"', columns = {columns}, encoding = 'utf-8',"
-        f" store_rejects = true, rejects_table = '{errors_table}', rejects_scan = '{scans_table}',"
-        f" null_padding = {'true' if null_padding else 'false'})"
-    )
+    errors_table, scans_table = reject_tables()
+    reader = reader_sql(path, width, null_padding, errors_table, scans_table)
     try:
         table = con.execute(select.replace("{reader}", reader)).to_arrow_table()
         rejected = con.execute(
@@ -231,101 +427,35 @@ def read_csv_with_rejects(
     return table, rejected
 
 
-def _parse(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    spec: FileSpec,
-    header: HeaderMap,
-    lineage: Lineage,
-    result: FileResult,
-) -> pa.Table:
-    table, rejected = read_csv_with_rejects(
-        con,
-        path,
-        header.width,
-        f"select\n    {_select_list(spec, header)}\nfrom {{reader}}",
-        bool(header.trailing_empty),
-    )
-
-    if rejected:
-        con.executemany(
-            f"insert into {AUDIT_SCHEMA}.quarantined_rows values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                [
-                    lineage.load_id,
-                    lineage.district_id,
-                    lineage.source_file,
-                    lineage.file_sha256,
-                    line,
-                    error_type.lower().replace(" ", "_"),
-                    message,
-                    None if header.has_secret else raw_line,
-                    lineage.loaded_at,
-                ]
-                for line, error_type, message, raw_line in rejected
-            ],
-        )
-    rows = _row_numbers(table.num_rows, np.array([r[0] for r in rejected], dtype=np.int64))
-    count_value_deviations(con, table, spec, result)
-    result.rows_read = table.num_rows + len(rejected)
-    result.rows_quarantined = len(rejected)
-    if spec.name == "manifest":
-        result.mode = None
-    elif lineage.file_mode is None:
-        result.mode = infer_mode(table)
-        result.warn(
-            "mode_inferred", f"file mode not stated in a manifest; read as {result.mode} from the status column"
-        )
-    else:
-        result.mode = lineage.file_mode
-    return with_lineage(table, rows, lineage, result.mode, FILE_ROW)
-
-
 ISO_DATE = r"\d{4}-\d{2}-\d{2}"
 ISO_DATETIME = ISO_DATE + r"([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?"
 
 
+# a status with any character that is not white space (pyarrow's utf8_trim_whitespace set)
+STATUS_FILLED = "regexp_matches(status, '[^\\s\\x{0B}\\x{85}\\p{Z}]')"
+
+
 def _deviation_checks(spec: FileSpec) -> list[tuple[str, str, str]]:
-    """(warning code, field name, SQL condition on a present value) for accepted deviations."""
+    """(warning code, field name, SQL condition) for values in an accepted non-standard form.
+
+    A value counts when it is present (not blank once trimmed) and its trimmed text breaks the
+    standard form. For the per-row checks of large files (dates, timestamps, booleans) the trim
+    is folded into the pattern: DuckDB's ``trim`` strips space separators (``\\p{Zs}``)."""
     checks = []
     for field in spec.landed_fields:
-        value = f'trim("{field.column}")'
-        if field.data_type == "date":
-            checks.append(("date_format", field.name, f"not regexp_full_match({value}, '{ISO_DATE}')"))
-        elif field.data_type == "datetime":
-            checks.append(("datetime_format", field.name, f"not regexp_full_match({value}, '{ISO_DATETIME}')"))
-        elif field.data_type == "boolean":
-            checks.append(("boolean_spelling", field.name, f"{value} not in ('true', 'false')"))
+        column = f'"{field.column}"'
+        present = f"regexp_matches({column}, '\\P{{Zs}}')"
+        standard = {"date": ISO_DATE, "datetime": ISO_DATETIME, "boolean": "true|false"}.get(field.data_type)
+        if standard is not None:
+            code = {"date": "date_format", "datetime": "datetime_format", "boolean": "boolean_spelling"}
+            breaks = f"not regexp_full_match({column}, '\\p{{Zs}}*(?:{standard})\\p{{Zs}}*')"
+            checks.append((code[field.data_type], field.name, f"{breaks} and {present}"))
         elif field.enumeration and field.name != "status":
+            value = f"trim({column})"
             exact = ", ".join(_sql_string(v) for v in field.enumeration)
             lower = ", ".join(_sql_string(v.lower()) for v in field.enumeration)
             checks.append(("enum_case", field.name, f"{value} not in ({exact}) and lower({value}) in ({lower})"))
     return checks
-
-
-def count_value_deviations(con: duckdb.DuckDBPyConnection, table: pa.Table, spec: FileSpec, result: FileResult) -> None:
-    """Count values read in a tolerated non-standard form (dates not YYYY-MM-DD, booleans
-    spelt TRUE or 1, enumerations in another case) and record them as file warnings."""
-    checks = _deviation_checks(spec)
-    if not checks or table.num_rows == 0:
-        return
-    parsed = table  # noqa: F841 - scanned by DuckDB below
-    columns = {name: spec.lookup()[name.lower()].column for _, name, _ in checks}
-    counts = ", ".join(
-        f"count(*) filter (where nullif(trim(\"{columns[name]}\"), '') is not null and {condition})"
-        for _, name, condition in checks
-    )
-    values = con.execute(f"select {counts} from parsed").fetchone()
-    for (code, name, _), occurrences in zip(checks, values, strict=True):
-        if occurrences:
-            result.warn(code, f"{name}: {occurrences:,} value(s) read in a non-standard form", occurrences)
-
-
-def infer_mode(table: pa.Table) -> str:
-    """delta when any row has a status, else bulk (OneRoster: bulk rows leave status blank)."""
-    status = pc.utf8_trim_whitespace(table.column("status"))
-    filled = pc.sum(pc.fill_null(pc.not_equal(status, ""), False).cast(pa.int64())).as_py() or 0
-    return "delta" if filled else "bulk"
 
 
 def with_lineage(
@@ -354,6 +484,18 @@ def with_lineage(
         field = pa.field(name, arrays[name].type, nullable=name not in PRIMARY_KEY)
         table = table.append_column(field, arrays[name])
     return table
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, set[str]]:
+    """The columns of every table of ``schema`` in the open warehouse, by table name."""
+    columns: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        """select table_name, column_name from duckdb_columns()
+           where database_name = current_database() and schema_name = ?""",
+        [schema],
+    ).fetchall():
+        columns.setdefault(table, set()).add(column)
+    return columns
 
 
 def raw_table_ddl(schema: str, spec: FileSpec) -> str:

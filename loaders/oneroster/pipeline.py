@@ -3,17 +3,25 @@
 Flow per file: match its name to the field table -> read its mode from the manifest (bulk,
 delta, absent) -> skip it if this exact file already landed -> parse with DuckDB (bad rows
 quarantined) -> for a bulk file, work out which active records it no longer contains and refuse
-it when that share is implausibly large (a truncated export) -> hand arrow tables to dlt: the
-file's rows plus one ``bulk_tombstone`` event per record that disappeared.
+it when that share is implausibly large (a truncated export) -> hand the landing to dlt: the
+file's rows as a SQL model (``INSERT ... SELECT`` from DuckDB's CSV reader, run by dlt's duckdb
+destination, so rows are written once and never held in memory) plus one ``bulk_tombstone``
+event per record that disappeared.
 Every decision is written to the audit tables; a refused file never stops the others.
+
+dlt keeps its working folder beside the warehouse, one per warehouse file
+(``<folder>/.<file name>.dlt``); completed load packages are deleted once the landed rows are
+counted, so no copy of the rows stays outside the warehouse.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +32,7 @@ import pyarrow as pa
 
 from loaders.audit import AuditLog, FileResult, utc_now
 from loaders.district_gate import Evidence, distinct_values, judge_drop, record_decisions
+from loaders.dlt_pipelines import discard_packages, new_pipeline, pipelines_dir_for
 from loaders.mapped.formats import FormatCatalog, HeaderMatch, detect_format, load_catalog
 from loaders.mapped.pipeline import (
     MappedLanding,
@@ -35,12 +44,15 @@ from loaders.mapped.pipeline import (
 )
 from loaders.oneroster.csv_reader import (
     PRIMARY_KEY,
+    CsvScan,
     FileRefused,
     Lineage,
     map_header,
     raw_table_ddl,
     read_header,
-    read_oneroster_csv,
+    reject_tables,
+    scan_oneroster_csv,
+    table_columns,
     with_lineage,
 )
 from loaders.oneroster.settings import (
@@ -57,17 +69,23 @@ from loaders.registry import REGISTRY_PATH, get_district, load_registry
 
 RAW_SCHEMA = "raw_oneroster"
 PIPELINE_NAME = "rollcall_oneroster"
-ARROW_SLICE_ROWS = 500_000
 DEFAULT_MAX_TOMBSTONE_SHARE = 0.10
 FILE_MODES = ("bulk", "delta", "absent")
 
-# dlt settings for the arrow fast path: row groups DuckDB can scan in parallel, no compression
-# (files are local and short-lived), no telemetry (the warehouse may have no internet).
+# dlt settings: arrow data (tombstones, mapped files) as parquet row groups DuckDB can scan in
+# parallel, no compression (files are local and short-lived); SQL models land exactly the
+# columns they select (no _dlt_load_id: rows carry _load_id); no telemetry (the warehouse may
+# have no internet).
 DLT_DEFAULTS = {
     "DATA_WRITER__ROW_GROUP_SIZE": "122880",
     "DATA_WRITER__COMPRESSION": "none",
+    "NORMALIZE__MODEL_NORMALIZER__ADD_DLT_LOAD_ID": "false",
     "RUNTIME__DLTHUB_TELEMETRY": "false",
 }
+# DuckDB threads while dlt runs the landing models. Numbering rows in file order makes the
+# insert one ordered stream; DuckDB's parallel order-preserving insert then spends about twice
+# the CPU of a single thread on the same rows (docs/benchmarks.md).
+LANDING_THREADS = 1
 
 # The current state of one entity for one district, from its raw event history: the latest file
 # row per record decides, unless a newer bulk_tombstone event removed the record.
@@ -114,11 +132,12 @@ class LoadReport:
 
 @dataclass
 class _Landing:
-    """A parsed file waiting for dlt, with the tombstone events its bulk mode implies."""
+    """A scanned file waiting for dlt, with the tombstone events its bulk mode implies."""
 
     result: FileResult
     spec: FileSpec
-    table: pa.Table
+    scan: CsvScan
+    lineage: Lineage
     tombstones: pa.Table | None = None
 
 
@@ -157,16 +176,16 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create every raw table of the field table that does not exist yet (empty), and add any
     lineage column a table created by an older rollcall lacks."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    present = table_columns(con, RAW_SCHEMA)
     for spec in file_specs().values():
-        con.execute(raw_table_ddl(RAW_SCHEMA, spec))
+        if spec.table not in present:
+            con.execute(raw_table_ddl(RAW_SCHEMA, spec))
+            continue
         for column in (*(f.column for f in spec.landed_fields), EXTRAS_COLUMN, *LINEAGE_COLUMNS):
+            if column in present[spec.table]:
+                continue
             column_type = {"_row_number": "bigint", "_loaded_at": "timestamp with time zone"}.get(column, "varchar")
             con.execute(f'alter table {RAW_SCHEMA}.{spec.table} add column if not exists "{column}" {column_type}')
-
-
-def _slices(table: pa.Table) -> Iterator[pa.Table]:
-    for offset in range(0, table.num_rows, ARROW_SLICE_ROWS):
-        yield table.slice(offset, ARROW_SLICE_ROWS)
 
 
 def _file_mode(manifest: dict[str, str], spec: FileSpec, result: FileResult) -> str | None:
@@ -186,7 +205,7 @@ def _file_mode(manifest: dict[str, str], spec: FileSpec, result: FileResult) -> 
 def _tombstone_events(
     con: duckdb.DuckDBPyConnection,
     spec: FileSpec,
-    table: pa.Table,
+    scan: CsvScan,
     lineage: Lineage,
     result: FileResult,
     max_share: float,
@@ -197,22 +216,33 @@ def _tombstone_events(
     Refuses the file (``FileRefused``) when they exceed ``max_share`` of the active records,
     unless ``force``: a truncated export must not wipe a district's roster.
     """
-    incoming = table.select(["sourced_id"])  # noqa: F841 - scanned by DuckDB below
     active_sql = ACTIVE_RECORDS_SQL.format(schema=RAW_SCHEMA, table=spec.table, tombstone=BULK_TOMBSTONE)
     active = con.execute(f"select count(*) from ({active_sql})", {"district_id": lineage.district_id}).fetchone()[0]
     if not active:  # the first bulk file of the entity for this district
         return None
-    missing = [
-        row[0]
-        for row in con.execute(
-            f"""select sourced_id from ({active_sql}) as active
-                where sourced_id not in (
-                    select trim(sourced_id) from incoming where sourced_id is not null
-                )
-                order by sourced_id""",
-            {"district_id": lineage.district_id},
-        ).fetchall()
-    ]
+    # the file's records, read again from the file; unless the file is plain ASCII, the hash
+    # reads every landed column so that DuckDB skips exactly the rows the scan quarantined
+    every_column = ""
+    if not scan.ascii_only:
+        every_column = "and hash(" + ", ".join(f'parsed."{c}"' for c in scan.columns) + ") is not null"
+    rejects = reject_tables()
+    try:
+        missing = [
+            row[0]
+            for row in con.execute(
+                f"""select sourced_id from ({active_sql}) as active
+                    where sourced_id not in (
+                        select trim(parsed.sourced_id) from {scan.parsed_sql(rejects=rejects)}
+                        where parsed.sourced_id is not null {every_column}
+                    )
+                    order by sourced_id""",
+                {"district_id": lineage.district_id},
+            ).fetchall()
+        ]
+    except duckdb.Error as exc:
+        raise FileRefused(f"cannot be parsed as CSV: {str(exc).splitlines()[0]}") from exc
+    finally:
+        con.execute(f"drop table if exists {rejects[0]}; drop table if exists {rejects[1]}")
     if not missing:
         return None
     share = len(missing) / active
@@ -237,7 +267,7 @@ def _tombstone_events(
         BULK_TOMBSTONE,
     )
     result.rows_tombstoned = len(missing)
-    return events.cast(table.schema)
+    return events
 
 
 def _already_landed(con: duckdb.DuckDBPyConnection, district_id: str, entity: str, file_sha256: str) -> str | None:
@@ -290,6 +320,8 @@ def load_package(
     ``source_label`` is what ``audit.load_log.source_path`` records (default: ``location``); pull
     sources that materialise a package in a temporary folder pass the URL they pulled from.
 
+    ``pipelines_dir`` is dlt's working folder (default: ``pipelines_dir_for(database)``).
+
     Raises ``UnknownDistrictError``, ``PackageError`` or ``FormatConfigError`` before anything is
     written when the district is not in ``registry``, the drop cannot be opened or the mapping
     file is malformed.
@@ -301,11 +333,15 @@ def load_package(
         os.environ.setdefault(key, value)
     database = Path(database).resolve()  # a symlinked warehouse keeps its dlt state beside the real file
     database.parent.mkdir(parents=True, exist_ok=True)
-    pipelines_dir = Path(pipelines_dir or database.parent / ".dlt_pipelines")
+    pipelines_dir = Path(pipelines_dir or pipelines_dir_for(database))
 
     load_id = new_load_id()
     started_at = utc_now()
-    with open_package(location) as files, duckdb.connect(str(database)) as con:
+    with (
+        open_package(location) as files,
+        duckdb.connect(str(database)) as con,
+        tempfile.TemporaryDirectory(prefix="rollcall-load-") as scratch,
+    ):
         audit = AuditLog(con)
         ensure_raw_tables(con)
         ensure_mapped_raw_tables(con, catalog)
@@ -346,6 +382,7 @@ def load_package(
                     started_at,
                     max_tombstone_share,
                     force,
+                    Path(scratch),
                 )
             except FileRefused as exc:
                 plan.result.refuse(str(exc))
@@ -384,11 +421,12 @@ def load_package(
             audit.record_file(load_id, district_id, plan.result)
 
         dlt_load_id = None
+        pipelines: list[dlt.Pipeline] = []
         try:
             if landings:
-                dlt_load_id = _run_dlt(con, landings, pipelines_dir)
+                dlt_load_id = _run_dlt(con, landings, pipelines_dir, Path(scratch), pipelines)
             if mapped:
-                mapped_load_ids = run_dlt_mapped(con, mapped, pipelines_dir)
+                mapped_load_ids = run_dlt_mapped(con, mapped, pipelines_dir, pipelines)
                 dlt_load_id = dlt_load_id or next(iter(mapped_load_ids), None)
         except Exception as exc:  # dlt failures are reported per file, never swallowed
             message = f"landing failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"
@@ -398,6 +436,8 @@ def load_package(
                 audit.record_file(load_id, district_id, result)
             report.status, report.error_text = "failed", message
             audit.finish_load(load_id, "failed", report.files, dlt_load_id, message, version)
+            for pipeline in pipelines:
+                discard_packages(pipeline)
             return report
 
         for landing in landings:
@@ -406,6 +446,8 @@ def load_package(
         for landing in mapped:
             verify_mapped(con, landing, load_id)
             audit.record_file(load_id, district_id, landing.result)
+        for pipeline in pipelines:
+            discard_packages(pipeline)
 
         problems = any(f.status in ("refused", "failed") or f.rows_quarantined for f in report.files)
         report.status = "partial" if problems else "succeeded"
@@ -503,6 +545,7 @@ def _prepare_file(
     started_at,
     max_tombstone_share: float,
     force: bool,
+    scratch: Path,
 ) -> _Landing | None:
     """Decide what happens to one file; returns what to land, or None (skipped). Raises FileRefused."""
     spec = spec_for_file_name(package_file.name)
@@ -524,15 +567,15 @@ def _prepare_file(
         result.error_text = f"identical file already loaded by load {previous}"
         return None
     lineage = Lineage(district_id, package_file.name, package_file.sha256, load_id, started_at, mode)
-    table = read_oneroster_csv(con, package_file.path, spec, lineage, result, version)
+    scan = scan_oneroster_csv(con, package_file.path, spec, lineage, result, version, scratch)
     tombstones = None
     if result.mode == "bulk" and spec.name != "manifest":
-        tombstones = _tombstone_events(con, spec, table, lineage, result, max_tombstone_share, force)
+        tombstones = _tombstone_events(con, spec, scan, lineage, result, max_tombstone_share, force)
     con.execute(  # leftovers of an earlier attempt at this file that failed mid-way
         f"delete from {RAW_SCHEMA}.{spec.table} where _district_id = ? and _file_sha256 = ?",
         [district_id, package_file.sha256],
     )
-    return _Landing(result, spec, table, tombstones)
+    return _Landing(result, spec, scan, lineage, tombstones)
 
 
 def _verify_landed(con: duckdb.DuckDBPyConnection, landing: _Landing, load_id: str) -> None:
@@ -553,29 +596,63 @@ def _verify_landed(con: duckdb.DuckDBPyConnection, landing: _Landing, load_id: s
         )
 
 
-def _run_dlt(con: duckdb.DuckDBPyConnection, landings: list[_Landing], pipelines_dir: Path) -> str | None:
-    """Land the parsed arrow tables with one dlt run; returns dlt's load id."""
-    by_table: dict[str, list[pa.Table]] = {}
-    for landing in landings:
-        by_table.setdefault(landing.spec.table, []).append(landing.table)
+def _dlt_columns(spec: FileSpec) -> dict[str, dict]:
+    """dlt column hints of a raw table (a SQL model carries no types of its own)."""
+    columns: dict[str, dict] = {
+        column: {"data_type": "text", "nullable": column not in PRIMARY_KEY}
+        for column in (*(f.column for f in spec.landed_fields), EXTRAS_COLUMN, *LINEAGE_COLUMNS)
+    }
+    columns["_row_number"] = {"data_type": "bigint", "nullable": False}
+    columns["_loaded_at"] = {"data_type": "timestamp", "timezone": True, "nullable": True}
+    return columns
+
+
+@contextmanager
+def _duckdb_threads(con: duckdb.DuckDBPyConnection, threads: int) -> Iterator[None]:
+    previous = con.execute("select current_setting('threads')").fetchone()[0]
+    con.execute(f"set threads = {threads}")
+    try:
+        yield
+    finally:
+        con.execute(f"set threads = {previous}")
+
+
+def _run_dlt(
+    con: duckdb.DuckDBPyConnection,
+    landings: list[_Landing],
+    pipelines_dir: Path,
+    scratch: Path,
+    pipelines: list[dlt.Pipeline],
+) -> str | None:
+    """Land the scanned files with one dlt run; returns dlt's load id.
+
+    Each file is one SQL model imported into the load package: dlt's duckdb destination runs it
+    as ``INSERT INTO raw_oneroster.<table> SELECT ... FROM read_csv(...)``. Tombstone events are
+    small arrow tables."""
+    items: dict[str, list] = {}
+    specs: dict[str, FileSpec] = {}
+    for number, landing in enumerate(landings):
+        model = scratch / f"{landing.spec.table}.{number}.model"
+        model.write_text(f"dialect: duckdb\n{landing.scan.landing_query(landing.lineage)}\n", encoding="utf-8")
+        table_items = items.setdefault(landing.spec.table, [])
+        table_items.append(dlt.mark.with_file_import(str(model), "model", landing.scan.accepted))
+        specs[landing.spec.table] = landing.spec
         if landing.tombstones is not None:
-            by_table[landing.spec.table].append(landing.tombstones)
+            table_items.append(landing.tombstones)
     resources = [
         dlt.resource(
-            (piece for table in tables for piece in _slices(table)),
+            table_items,
             name=name,
             table_name=name,
             write_disposition="append",
             primary_key=PRIMARY_KEY,
+            columns=_dlt_columns(specs[name]),
         )
-        for name, tables in by_table.items()
+        for name, table_items in items.items()
     ]
-    pipeline = dlt.pipeline(
-        pipeline_name=PIPELINE_NAME,
-        pipelines_dir=str(pipelines_dir),
-        destination=dlt.destinations.duckdb(con),
-        dataset_name=RAW_SCHEMA,
-    )
-    info = pipeline.run(resources)
+    pipeline = new_pipeline(con, PIPELINE_NAME, pipelines_dir, RAW_SCHEMA)
+    pipelines.append(pipeline)
+    with _duckdb_threads(con, LANDING_THREADS):
+        info = pipeline.run(resources)
     info.raise_on_failed_jobs()
     return info.loads_ids[-1] if info.loads_ids else None

@@ -1,13 +1,16 @@
-"""The loader: arrow landing, lineage, idempotency, refusals, quarantine and the audit spine."""
+"""The loader: landing, lineage, idempotency, refusals, quarantine and the audit spine."""
 
 from __future__ import annotations
 
 import zipfile
 from pathlib import Path
 
+import duckdb
 import pytest
 
+from loaders.oneroster.csv_reader import ISO_DATE, ISO_DATETIME, _deviation_checks
 from loaders.oneroster.pipeline import load_package
+from loaders.oneroster.settings import file_specs
 from loaders.package import PackageError
 from loaders.registry import UnknownDistrictError
 from tests.python.support import GRAND_BEND_11, TINY_PACKAGE, query, run_rollcall, write_package
@@ -266,3 +269,51 @@ def test_grand_bend_oneroster_11_sample_lands_with_deviations_recorded(warehouse
     warnings = query(warehouse, "select file_name, warning_code from audit.file_warnings order by 1, 2")
     assert ("orgs.csv", "extra_columns") in warnings
     assert ("users.csv", "secret_dropped") in warnings
+
+
+DEVIATION_SAMPLES = [
+    "2025-01-01",
+    " 2025-01-01",
+    "2025-01-01  ",
+    "\t2025-01-01",
+    "2025-01-01\n",
+    "\u00a02025-01-01",
+    "\u20032025-01-01\u3000",
+    "",
+    " ",
+    "\u00a0",
+    "\t",
+    "01/02/2025",
+    "2025-1-1",
+    None,
+    "x2025-01-01",
+    "\u200b2025-01-01",
+    "\u16802025-01-01",
+    "2025-01-01T10:00:00Z",
+    " 2025-01-01 10:00 ",
+    "true",
+    " TRUE",
+    "1",
+]
+
+
+@pytest.mark.parametrize(("data_type", "pattern"), [("date", ISO_DATE), ("datetime", ISO_DATETIME), ("boolean", None)])
+def test_deviation_checks_count_what_trim_then_match_counts(data_type, pattern):
+    """The checks fold DuckDB's trim into the pattern; they must count exactly the present values
+    whose trimmed text breaks the standard form."""
+    spec, field = next(
+        (spec, field) for spec in file_specs().values() for field in spec.landed_fields if field.data_type == data_type
+    )
+    condition = next(c for _, name, c in _deviation_checks(spec) if name == field.name)
+    trimmed = f'trim("{field.column}")'
+    breaks = (
+        f"{trimmed} not in ('true', 'false')" if pattern is None else f"not regexp_full_match({trimmed}, '{pattern}')"
+    )
+    with duckdb.connect() as con:
+        con.execute(f'create table t ("{field.column}" varchar)')
+        con.executemany("insert into t values (?)", [[v] for v in DEVIATION_SAMPLES])
+        rows = con.execute(
+            f"""select "{field.column}", coalesce({condition}, false),
+                       coalesce(nullif({trimmed}, '') is not null and {breaks}, false) from t"""
+        ).fetchall()
+    assert [r for r in rows if r[1] != r[2]] == []
