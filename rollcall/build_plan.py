@@ -8,7 +8,8 @@ except that attendance alone leaves the clock-reading models (messaging rosters)
 a moved as-of date.
 Anything that could make that selection incomplete — no earlier build, a changed project file
 or seed, different vars, a user's own selection or ``--full-refresh`` — builds everything (or
-exactly what the user asked for).
+exactly what the user asked for). A changed model, macro or seed also rebuilds the incremental
+models from scratch (``--full-refresh``): their kept rows were computed by the old code.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ class BuildPlan:
         return self.dbt_args == []
 
 
-def project_fingerprint(extra_vars: dict | None = None) -> str:
-    """SHA-256 over every project file that decides what dbt builds, and the vars passed."""
+def code_fingerprint() -> str:
+    """SHA-256 over every project file that decides what dbt builds."""
     digest = hashlib.sha256()
     for name in PROJECT_INPUTS:
         root = PROJECT_ROOT / name
@@ -54,8 +55,17 @@ def project_fingerprint(extra_vars: dict | None = None) -> str:
         for path in paths:
             digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
             digest.update(path.read_bytes())
-    digest.update(yaml.safe_dump(extra_vars or {}, sort_keys=True).encode())
     return digest.hexdigest()
+
+
+def project_fingerprint(extra_vars: dict | None = None) -> str:
+    """``<code fingerprint>:<vars fingerprint>``: the project files and the vars passed."""
+    vars_digest = hashlib.sha256(yaml.safe_dump(extra_vars or {}, sort_keys=True).encode()).hexdigest()
+    return f"{code_fingerprint()}:{vars_digest}"
+
+
+def _code_part(fingerprint: str | None) -> str | None:
+    return fingerprint.split(":", 1)[0] if fingerprint else None
 
 
 def split_vars(args: list[str]) -> tuple[list[str], dict]:
@@ -87,6 +97,17 @@ def _last_complete_build(con: duckdb.DuckDBPyConnection) -> tuple | None:
     ).fetchone()
 
 
+def _latest_build_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The fingerprint of the latest build of any outcome (its incremental rows are still there)."""
+    if not _exists(con, "audit", "build_log"):
+        return None
+    row = con.execute(
+        """select project_fingerprint from audit.build_log
+           where project_fingerprint is not null order by started_at desc limit 1"""
+    ).fetchone()
+    return row[0] if row else None
+
+
 def _changed_sources(con: duckdb.DuckDBPyConnection, since) -> list[str]:
     rows = con.execute(
         """select distinct raw_table from audit.file_log
@@ -108,12 +129,18 @@ def plan_build(database: Path, args: list[str], today: date | None = None) -> Bu
     if not database.exists():
         return BuildPlan(full, "first build")
     with duckdb.connect(str(database), read_only=True) as con:
+        built_code = _code_part(_latest_build_fingerprint(con))
+        if built_code is not None and built_code != _code_part(fingerprint):
+            return BuildPlan(
+                [*full, "--full-refresh"],
+                "the project's models, macros or seeds changed since the last build; rebuilding from scratch",
+            )
         last = _last_complete_build(con)
         if last is None:
             return BuildPlan(full, "no earlier complete build")
         started_at, last_fingerprint, build_date = last
         if last_fingerprint != fingerprint:
-            return BuildPlan(full, "the project, its seeds or the vars changed since the last build")
+            return BuildPlan(full, "the vars changed since the last build")
         changed = _changed_sources(con, started_at)
         new_day = build_date != (today or date.today())
         keep_clock = new_day or not set(changed) <= ATTENDANCE_SOURCES or _as_of_may_move(con, started_at)

@@ -195,7 +195,8 @@ final as (
         case when has_daily_record then 'daily' else 'period_rollup' end as attendance_source,
         daily_absence_code as absence_code,
         case
-            when has_daily_record then daily_category
+            -- a daily record with a code absenceCodes.csv does not list counts present
+            when has_daily_record then coalesce(daily_category, 'present')
             when rolled_units_as_coded > 0 then {{ category_of_precedence('absent_category_rank') }}
             when rolled_units_suspension_as_absent > 0 then 'suspension'
             when late_category_rank is not null then {{ category_of_precedence('late_category_rank') }}

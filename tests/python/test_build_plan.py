@@ -1,0 +1,53 @@
+"""What `rollcall build` plans from audit.build_log and audit.file_log (no dbt run)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from rollcall.build_plan import code_fingerprint, plan_build, project_fingerprint
+
+TODAY = date(2026, 3, 2)
+
+
+def _warehouse(tmp_path: Path, fingerprint: str, status: str = "success") -> Path:
+    database = tmp_path / "rollcall.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("create schema audit")
+        con.execute(
+            """create table audit.build_log (invocation_id varchar, started_at timestamp, finished_at timestamp,
+               status varchar, covers_all_changes boolean, project_fingerprint varchar, build_date date,
+               nodes_run integer, nodes_failed integer)"""
+        )
+        con.execute(
+            "insert into audit.build_log values ('i', ?, ?, ?, true, ?, ?, 10, 0)",
+            [datetime(2026, 3, 2, 8), datetime(2026, 3, 2, 9), status, fingerprint, TODAY],
+        )
+        con.execute(
+            """create table audit.file_log (status varchar, raw_table varchar, started_at timestamptz,
+               finished_at timestamptz)"""
+        )
+    return database
+
+
+def test_nothing_loaded_since_the_last_build_builds_nothing(tmp_path: Path) -> None:
+    plan = plan_build(_warehouse(tmp_path, project_fingerprint()), [], today=TODAY)
+    assert plan.is_empty, plan
+
+
+def test_changed_vars_build_everything_incrementally(tmp_path: Path) -> None:
+    plan = plan_build(_warehouse(tmp_path, project_fingerprint()), ["--vars", "{chronic_absence_min_days: 20}"], TODAY)
+    assert plan.reason == "the vars changed since the last build"
+    assert "--full-refresh" not in plan.dbt_args and "--select" not in plan.dbt_args
+
+
+@pytest.mark.parametrize("status", ["success", "failed"])
+def test_changed_project_code_rebuilds_incremental_models_from_scratch(tmp_path: Path, status: str) -> None:
+    # the latest build ran older models (even a failed one left their incremental rows behind)
+    old = f"{'0' * 64}:{project_fingerprint().split(':')[1]}"
+    assert old.split(":")[0] != code_fingerprint()
+    plan = plan_build(_warehouse(tmp_path, old, status), [], today=TODAY)
+    assert "--full-refresh" in plan.dbt_args and "--select" not in plan.dbt_args, plan
