@@ -27,7 +27,8 @@ from rollcall.settings import PROJECT_ROOT
 # Folders and files whose content decides what dbt builds.
 PROJECT_INPUTS = ("dbt_project.yml", "profiles", "models", "macros", "seeds", "tests/dbt")
 # dbt options that choose nodes themselves: the user's selection wins over the plan.
-SELECTION_OPTIONS = ("-s", "--select", "-m", "--models", "--exclude", "--selector", "--full-refresh", "-f")
+SELECTION_OPTIONS = {"-s", "--select", "-m", "--models", "--exclude", "--selector", "--full-refresh", "-f"}
+REFRESH_OPTIONS = {"--full-refresh", "-f"}
 CLOCK_TAG = "reads_clock"
 # raw tables whose rows reach the clock-reading models only through the as-of date
 ATTENDANCE_SOURCES = {"source:raw_oneroster.attendance", "source:raw_oneroster.manifest"}
@@ -123,9 +124,13 @@ def plan_build(database: Path, args: list[str], today: date | None = None) -> Bu
     rest, given_vars = split_vars(args)
     fingerprint = project_fingerprint(given_vars)
     plan_vars = {**given_vars, "rollcall_project_fingerprint": fingerprint}
-    if any(arg.split("=", 1)[0] in SELECTION_OPTIONS for arg in rest):
-        return BuildPlan([*rest, "--vars", yaml.safe_dump(plan_vars)], "your own selection")
+    options = {arg.split("=", 1)[0] for arg in rest}
     full = [*rest, "--vars", yaml.safe_dump({**plan_vars, "rollcall_planned_build": True})]
+    if options & REFRESH_OPTIONS and not options & (SELECTION_OPTIONS - REFRESH_OPTIONS):
+        # everything from scratch, with the vars of a planned build: dbt keeps its parse for the next
+        return BuildPlan(full, "--full-refresh: everything from scratch")
+    if options & SELECTION_OPTIONS:
+        return BuildPlan([*rest, "--vars", yaml.safe_dump(plan_vars)], "your own selection")
     if not database.exists():
         return BuildPlan(full, "first build")
     with duckdb.connect(str(database), read_only=True) as con:

@@ -51,3 +51,12 @@ def test_changed_project_code_rebuilds_incremental_models_from_scratch(tmp_path:
     assert old.split(":")[0] != code_fingerprint()
     plan = plan_build(_warehouse(tmp_path, old, status), [], today=TODAY)
     assert "--full-refresh" in plan.dbt_args and "--select" not in plan.dbt_args, plan
+
+
+def test_full_refresh_keeps_the_vars_of_a_planned_build(tmp_path: Path) -> None:
+    # the same vars as the next planned build, so dbt's partial parse carries over to it
+    database = _warehouse(tmp_path, project_fingerprint())
+    refresh = plan_build(database, ["--full-refresh"], today=TODAY)
+    assert "--full-refresh" in refresh.dbt_args and "rollcall_planned_build: true" in refresh.dbt_args[-1]
+    own = plan_build(database, ["--full-refresh", "-s", "dim_schools"], today=TODAY)
+    assert own.reason == "your own selection" and "rollcall_planned_build" not in " ".join(own.dbt_args)
