@@ -204,11 +204,8 @@ def _tests_for(field: Field | None, column: str, is_key: bool, spec: FileSpec) -
     return tests
 
 
-# audit.current_build is written at the start of every build (macros/incremental/attendance_slices.sql)
-INCREMENTAL_TEST_SCOPE = (
-    '"built_at = (select started_at from audit.current_build)'
-    " or (select test_scope from audit.current_build) = 'all'\""
-)
+# filled in when the test is compiled (macros/generic_tests/get_where_subquery.sql)
+INCREMENTAL_TEST_SCOPE = '"__rows_of_this_build__"'
 
 
 def _scoped_to_this_build(lines: list[str]) -> list[str]:

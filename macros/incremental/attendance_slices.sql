@@ -190,18 +190,17 @@
 {%- endmacro %}
 
 {#-
-    on-run-start: when this build started, and what its tests check (audit.current_build). In a
-    build `rollcall build` planned for what loads changed (var rollcall_planned_build and a
-    selection), the data tests of the incremental models check only the rows this build wrote:
-    their `where` is built_at = started_at unless scope = 'all'. A slice is always deleted and
-    written whole, so its keys cannot collide with rows it left alone. Any other build, and
-    `dbt test` on its own, tests every row.
+    The rows a data test of an incremental model checks (its `where: "__rows_of_this_build__"`,
+    filled in by get_where_subquery). In a build `rollcall build` planned for what loads changed
+    (var rollcall_planned_build and a selection): the rows this build wrote, by a literal
+    timestamp, so DuckDB skips the rest of the table by its statistics. A slice is always deleted
+    and written whole, so its keys cannot collide with rows it left alone. Any other build, and
+    `dbt test` on its own: every row.
 -#}
-{% macro record_build_start() -%}
-    {%- set planned_selection = var('rollcall_planned_build', false) and invocation_args_dict.get('select') -%}
-    create schema if not exists audit;
-    create or replace table audit.current_build as
-    select
-        {{ this_build_started_at() }} as started_at,
-        '{{ "changed" if planned_selection else "all" }}' as test_scope
+{% macro rows_of_this_build() -%}
+    {%- if flags.WHICH == 'build' and var('rollcall_planned_build', false) and invocation_args_dict.get('select') -%}
+        built_at = {{ this_build_started_at() }}
+    {%- else -%}
+        true
+    {%- endif -%}
 {%- endmacro %}

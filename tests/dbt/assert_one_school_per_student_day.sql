@@ -3,8 +3,10 @@
 --   the old enrollment) must not let both schools count the day; membership gives the day to
 --   the enrollment that began last and lists the overlap in quality.fct_membership_overlaps.
 -- How to fix: a failure here is a defect in rollcall's membership rule, not in the data.
+-- A planned build checks the days it wrote (a student's slice is written whole, every school).
 with membership_days as (
     select * from {{ ref('int_membership_days_expanded') }}
+    where {{ rows_of_this_build() }}
 ),
 
 final as (
