@@ -5,7 +5,7 @@ that covered every change (no selection of its own, or a selection planned here)
 the next plan starts from: the raw tables that loads changed since it began, plus the models
 that read the clock when the date has moved, are selected with everything downstream of them —
 except that attendance alone leaves the clock-reading models (messaging rosters) for a new day or
-a moved as-of date.
+a moved as-of date. Unit tests check the code, not the rows: they run in full builds only.
 Anything that could make that selection incomplete — no earlier build, a changed project file
 or seed, different vars, a user's own selection or ``--full-refresh`` — builds everything (or
 exactly what the user asked for). A changed model, macro or seed also rebuilds the incremental
@@ -157,6 +157,8 @@ def plan_build(database: Path, args: list[str], today: date | None = None) -> Bu
     # attendance reaches the models that read the clock (the messaging rosters) only through the
     # as-of date: they wait for a new day or a moved as-of date
     exclude = [] if keep_clock else ["--exclude", f"tag:{CLOCK_TAG}+"]
+    # unit tests check the code, which passed them in the last complete build and has not changed
+    exclude += ["--exclude-resource-type", "unit_test"]
     # the same vars as a planned full build: dbt keeps its partial parse between them
     return BuildPlan([*full, "--select", *selectors, *exclude], "what the loads since the last build changed", changed)
 

@@ -6,9 +6,10 @@
     missing from a newer bulk file) when there is one. Raw tables keep every version;
     staging shows one row per record, tombstoned records included and flagged. Only records
     with more than one version are ranked (found by hash), so a first load of tens of millions
-    of rows is never sorted.
+    of rows is never sorted. `repeated_keys`: a CTE of the model (record_key, at least the keys
+    with several file rows) when it needs them itself, so they are found in one pass.
 -#}
-{% macro latest_oneroster_records(source_relation) -%}
+{% macro latest_oneroster_records(source_relation, repeated_keys=none) -%}
     {%- set record_key = row_hash(['_district_id', 'trim(sourced_id)']) -%}
     with file_rows as {{ inline_cte() }} (
         select * from {{ source_relation }}
@@ -17,12 +18,15 @@
             and coalesce(_change_kind, 'file_row') = 'file_row'
     ),
 
+    {%- if repeated_keys is none %}
+
     repeated_keys as (
         select {{ record_key }} as record_key
         from file_rows
         group by {{ record_key }}
         having count(*) > 1
     ),
+    {%- endif %}
 
     superseded_rows as (
         select
@@ -39,7 +43,7 @@
                     order by _loaded_at desc, _row_number desc
                 ) as version_rank
             from file_rows
-            where {{ record_key }} in (select record_key from repeated_keys)
+            where {{ record_key }} in (select record_key from {{ repeated_keys or 'repeated_keys' }})
         ) as ranked
         where version_rank > 1
     ),

@@ -60,3 +60,14 @@ def test_full_refresh_keeps_the_vars_of_a_planned_build(tmp_path: Path) -> None:
     assert "--full-refresh" in refresh.dbt_args and "rollcall_planned_build: true" in refresh.dbt_args[-1]
     own = plan_build(database, ["--full-refresh", "-s", "dim_schools"], today=TODAY)
     assert own.reason == "your own selection" and "rollcall_planned_build" not in " ".join(own.dbt_args)
+
+
+def test_an_attendance_load_selects_its_raw_table_downstream_without_unit_tests(tmp_path: Path) -> None:
+    database = _warehouse(tmp_path, project_fingerprint())
+    with duckdb.connect(str(database)) as con:
+        con.execute("insert into audit.file_log values ('loaded', 'attendance', ?, ?)", [datetime(2026, 3, 2, 10)] * 2)
+    plan = plan_build(database, [], today=TODAY)
+    assert plan.changed_sources == ["source:raw_oneroster.attendance"]
+    args = plan.dbt_args
+    assert args[args.index("--select") + 1] == "source:raw_oneroster.attendance+"
+    assert args[args.index("--exclude-resource-type") + 1] == "unit_test"

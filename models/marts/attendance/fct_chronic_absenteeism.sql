@@ -2,16 +2,13 @@
 -- one row per rule set, student, academic session and — for school-scope rule sets — school.
 -- District-scope rule sets follow the student across schools (school_id is null). Each row
 -- says which rule set produced it; thresholds are inclusive and compared in exact absent units.
-{%- set student_keys = [
-    'rule_set_id',
-    'scope',
-    'threshold',
-    'min_membership_days',
-    'district_id',
-    'student_id',
-    'school_id',
-    'academic_session_id',
-] %}
+{%- set counted_units -%}
+    case rule_sets.suspension_counting
+        when 'all_absent' then totals.absent_day_units_suspension_as_absent
+        when 'excluded' then totals.absent_day_units_suspension_excluded
+        else totals.absent_day_units
+    end
+{%- endset %}
 
 with session_totals as (
     select * from {{ ref('int_attendance_sessions_summed') }}
@@ -25,35 +22,58 @@ rule_sets as (
     select * from {{ ref('chronic_absence_rule_sets') }}
 ),
 
-counted as (
+-- across the student's schools, for the district-scope rule sets (summed once, not per rule set)
+district_totals as (
     select
-        rule_sets.rule_set_id,
-        rule_sets.scope,
-        rule_sets.threshold,
-        rule_sets.min_membership_days,
-        session_totals.district_id,
-        session_totals.student_id,
-        case when rule_sets.scope = 'school' then session_totals.school_id end as school_id,
-        session_totals.academic_session_id,
-        session_totals.membership_days,
-        session_totals.membership_day_count,
-        case rule_sets.suspension_counting
-            when 'all_absent' then session_totals.absent_day_units_suspension_as_absent
-            when 'excluded' then session_totals.absent_day_units_suspension_excluded
-            else session_totals.absent_day_units
-        end as counted_absent_units
+        district_id,
+        student_id,
+        cast(null as {{ dbt.type_string() }}) as school_id,
+        academic_session_id,
+        cast(sum(membership_days) as decimal(18, 2)) as membership_days,
+        cast(sum(membership_day_count) as bigint) as membership_day_count,
+        cast(sum(absent_day_units) as bigint) as absent_day_units,
+        cast(sum(absent_day_units_suspension_as_absent) as bigint) as absent_day_units_suspension_as_absent,
+        cast(sum(absent_day_units_suspension_excluded) as bigint) as absent_day_units_suspension_excluded
     from session_totals
-    cross join rule_sets
+    group by district_id, student_id, academic_session_id
+),
+
+-- a session total is already one student at one school
+school_totals as (
+    select
+        district_id,
+        student_id,
+        school_id,
+        academic_session_id,
+        membership_days,
+        membership_day_count,
+        absent_day_units,
+        absent_day_units_suspension_as_absent,
+        absent_day_units_suspension_excluded
+    from session_totals
 ),
 
 per_student as (
-    select
-        {{ student_keys | join(',\n        ') }},
-        cast(sum(membership_days) as decimal(18, 2)) as membership_days,
-        cast(sum(membership_day_count) as bigint) as membership_day_count,
-        cast(sum(counted_absent_units) as bigint) as absent_day_units
-    from counted
-    group by {{ student_keys | join(', ') }}
+    {%- for scope, totals in [('school', 'school_totals'), ('district', 'district_totals')] %}
+        select
+            rule_sets.rule_set_id,
+            rule_sets.scope,
+            rule_sets.threshold,
+            rule_sets.min_membership_days,
+            totals.district_id,
+            totals.student_id,
+            totals.school_id,
+            totals.academic_session_id,
+            totals.membership_days,
+            totals.membership_day_count,
+            {{ counted_units }} as absent_day_units
+        from {{ totals }} as totals
+        inner join rule_sets
+            on rule_sets.scope = '{{ scope }}'
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 final as (

@@ -49,8 +49,18 @@ with
     ),
 {%- endif %}
 
+-- records with more than one version (found by hash): ranked by latest_oneroster_records, and
+-- read for where they were before
+repeated_records as {{ materialized_cte() }} (
+    select {{ row_hash(['_district_id', 'trim(sourced_id)']) }} as record_key
+    from source
+    where coalesce(_change_kind, 'file_row') = 'file_row'
+    group by {{ row_hash(['_district_id', 'trim(sourced_id)']) }}
+    having count(*) > 1
+),
+
 latest as (
-    {{ latest_oneroster_records('source') }}
+    {{ latest_oneroster_records('source', repeated_keys='repeated_records') }}
 ),
 
 renamed as (
@@ -67,15 +77,6 @@ renamed as (
         greatest(_loaded_at, coalesce(_bulk_tombstoned_at, _loaded_at)) as changed_at,
         {{ lineage_columns() }}
     from latest
-),
-
--- records with more than one version (found by hash, see latest_oneroster_records)
-repeated_records as (
-    select {{ row_hash(['_district_id', 'trim(sourced_id)']) }} as record_key
-    from source
-    where coalesce(_change_kind, 'file_row') = 'file_row'
-    group by {{ row_hash(['_district_id', 'trim(sourced_id)']) }}
-    having count(*) > 1
 ),
 
 -- the student and date of every version of those records
