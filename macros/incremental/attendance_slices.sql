@@ -69,6 +69,7 @@
     candidate from the beginning of time.
 -#}
 {% macro changed_slice_starts(candidates) -%}
+    {#- referenced outside the branch, so dbt sees the dependency when it parses (not incremental) -#}
     {%- set slices = ref('int_attendance_changed_slices') -%}
     {%- if is_incremental() %}
         select
@@ -76,15 +77,7 @@
             student_id,
             min(slice_start) as slice_start
         from (
-            select
-                district_id,
-                student_id,
-                changed_from_date as slice_start
-            from {{ slices }}
-            where
-                student_id is not null
-                and changed_from_date is not null
-                and {{ slice_sync_status() }} = 'next'
+            {{ student_slice_changes() }}
             union all
             select distinct
                 candidates.district_id,
@@ -92,15 +85,7 @@
                 district_change.slice_start
             from {{ candidates }} as candidates
             inner join (
-                select
-                    district_id,
-                    case when {{ slice_sync_status() }} = 'rebuild' then {{ beginning_of_time() }} else changed_from_date end
-                        as slice_start
-                from {{ slices }}
-                where
-                    student_id is null
-                    and (changed_from_date is not null or {{ slice_sync_status() }} = 'rebuild')
-                    and {{ slice_sync_status() }} <> 'current'
+                {{ district_slice_changes() }}
             ) as district_change
                 on
                     candidates.district_id = district_change.district_id
@@ -114,6 +99,34 @@
             {{ beginning_of_time() }} as slice_start
         from {{ candidates }}
     {%- endif %}
+{%- endmacro %}
+
+{#- The per-student changes of the list this model is due to consume: district_id, student_id,
+    slice_start (none when the model is current, or must rebuild everything). -#}
+{% macro student_slice_changes() -%}
+    select
+        district_id,
+        student_id,
+        changed_from_date as slice_start
+    from {{ ref('int_attendance_changed_slices') }}
+    where
+        student_id is not null
+        and changed_from_date is not null
+        and {{ slice_sync_status() }} = 'next'
+{%- endmacro %}
+
+{#- The district-wide changes this model is due to consume: district_id, slice_start (the
+    beginning of time for every district when the model must rebuild everything). -#}
+{% macro district_slice_changes() -%}
+    select
+        district_id,
+        case when {{ slice_sync_status() }} = 'rebuild' then {{ beginning_of_time() }} else changed_from_date end
+            as slice_start
+    from {{ ref('int_attendance_changed_slices') }}
+    where
+        student_id is null
+        and (changed_from_date is not null or {{ slice_sync_status() }} = 'rebuild')
+        and {{ slice_sync_status() }} <> 'current'
 {%- endmacro %}
 
 {#- Per district, the earliest slice start of `slice_starts`: dates before it need no work. -#}
@@ -131,34 +144,19 @@
     may be null (a record with an unreadable date): it then belongs to the whole-student slice.
 -#}
 {% macro delete_changed_slices(student_column='student_id', date_column='attendance_date') -%}
+    {#- referenced outside the branch, so dbt sees the dependency when it parses -#}
     {%- set slices = ref('int_attendance_changed_slices') -%}
     {%- if is_incremental() -%}
         delete from {{ this }} as target
         using (
-            select
-                district_id,
-                case when {{ slice_sync_status() }} = 'rebuild' then {{ beginning_of_time() }} else changed_from_date end
-                    as slice_start
-            from {{ slices }}
-            where
-                student_id is null
-                and (changed_from_date is not null or {{ slice_sync_status() }} = 'rebuild')
-                and {{ slice_sync_status() }} <> 'current'
+            {{ district_slice_changes() }}
         ) as changed
         where
             target.district_id = changed.district_id
             and coalesce(target.{{ date_column }}, {{ beginning_of_time() }}) >= changed.slice_start;
         delete from {{ this }} as target
         using (
-            select
-                district_id,
-                student_id,
-                changed_from_date as slice_start
-            from {{ slices }}
-            where
-                student_id is not null
-                and changed_from_date is not null
-                and {{ slice_sync_status() }} = 'next'
+            {{ student_slice_changes() }}
         ) as changed
         where
             target.district_id = changed.district_id
