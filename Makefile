@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export RUNTIME__DLTHUB_TELEMETRY := false
 
-.PHONY: setup demo test lint sql-lint build docs summary codegen bench bench-scale clean
+.PHONY: setup demo test lint sql-lint build docs summary publish dashboard codegen bench bench-scale clean
 
 ## setup: create .venv from uv.lock (installs uv into .tools first)
 setup: .venv/.synced
@@ -29,7 +29,7 @@ $(UV):
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-## demo: generate the sample districts, load them, dbt build, docs, summary
+## demo: generate the sample districts, load them, dbt build, docs, summary, publish (docs/bi.md)
 ##   demo-unified: OneRoster + PowerSchool + ClassLink + Star (one district, four systems)
 ##   demo-sis: SIS exports only (its planted bad rows are quarantined: `load` exits 3 = partial)
 demo: setup
@@ -41,6 +41,7 @@ demo: setup
 	$(BIN)/rollcall build
 	$(BIN)/dbt docs generate --project-dir . --profiles-dir profiles --quiet
 	$(BIN)/rollcall summary
+	$(BIN)/rollcall publish
 
 ## test: ruff, then the whole pytest suite (incl. dbt builds) on $(PYTEST_WORKERS) workers, with
 ##   sqlfluff linting beside it at a lower priority (its report follows pytest's when it finds something)
@@ -66,6 +67,13 @@ build: setup
 
 summary: setup
 	$(BIN)/rollcall summary
+
+## publish: write warehouse/published/{restricted,public}.duckdb; dashboard: serve them (docs/bi.md)
+publish: setup
+	$(BIN)/rollcall publish
+
+dashboard: setup
+	$(BIN)/rollcall dashboard
 
 codegen: setup
 	$(BIN)/python -m rollcall.codegen

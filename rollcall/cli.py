@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from rollcall import dashboard, publish
 from rollcall.settings import DEFAULT_DATABASE, database_path
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 3, 2
@@ -403,6 +404,8 @@ def build_parser() -> argparse.ArgumentParser:
     summary = commands.add_parser("summary", help="print rows per mart and current-term absence by school")
     summary.add_argument("--database")
     summary.set_defaults(func=_cmd_summary)
+    publish.add_command(commands)
+    dashboard.add_command(commands)
     return parser
 
 

@@ -26,6 +26,8 @@ group by district_id, source_system
 order by district_id, source_system
 """
 
+# The term figures are the semantic layer's metrics (attendance.fct_attendance_metrics), the same
+# rows the dashboard reads.
 CURRENT_TERMS_SQL = """
 with terms as (
     select
@@ -36,9 +38,10 @@ with terms as (
     from core.dim_academic_sessions as sessions
     where session_type = 'term'
       and exists (
-          select 1 from attendance.fct_school_absence_rates as rates
-          where rates.district_id = sessions.district_id
-            and rates.academic_session_id = sessions.academic_session_id
+          select 1 from attendance.fct_attendance_metrics as metrics
+          where metrics.metric_grain = 'school_session'
+            and metrics.district_id = sessions.district_id
+            and metrics.academic_session_id = sessions.academic_session_id
       )
 )
 select district_id, academic_session_id, session_title from terms where term_rank = 1 order by district_id
@@ -47,28 +50,29 @@ select district_id, academic_session_id, session_title from terms where term_ran
 SCHOOLS_SQL = """
 select
     schools.school_name,
-    rates.student_count,
-    rates.membership_days,
-    rates.absence_rate
-from attendance.fct_school_absence_rates as rates
+    cast(max(metrics.metric_value) filter (where metrics.metric_name = 'enrolled_students') as bigint),
+    max(metrics.metric_value) filter (where metrics.metric_name = 'membership_days'),
+    max(metrics.metric_value) filter (where metrics.metric_name = 'absence_rate')
+from attendance.fct_attendance_metrics as metrics
 inner join core.dim_schools as schools
-    on schools.district_id = rates.district_id and schools.school_id = rates.school_id
-where rates.district_id = ? and rates.academic_session_id = ?
+    on schools.district_id = metrics.district_id and schools.school_id = metrics.school_id
+where metrics.metric_grain = 'school_session' and metrics.district_id = ? and metrics.academic_session_id = ?
+group by schools.school_name
 order by schools.school_name
 """
 
 CHRONIC_SQL = """
 select
     coalesce(schools.school_name, 'district (across schools)') as scope_name,
-    chronic.rule_set_id,
-    sum(case when chronic.is_chronically_absent then 1 else 0 end) as chronic_count,
-    sum(case when chronic.meets_minimum_days then 1 else 0 end) as eligible_count
-from attendance.fct_chronic_absenteeism as chronic
+    metrics.rule_set_id,
+    cast(max(metrics.metric_value) filter (where metrics.metric_name = 'chronically_absent_students') as bigint),
+    cast(max(metrics.metric_value) filter (where metrics.metric_name = 'eligible_students') as bigint)
+from attendance.fct_attendance_metrics as metrics
 left join core.dim_schools as schools
-    on schools.district_id = chronic.district_id and schools.school_id = chronic.school_id
-where chronic.district_id = ? and chronic.academic_session_id = ?
+    on schools.district_id = metrics.district_id and schools.school_id = metrics.school_id
+where metrics.metric_grain = 'school_rule_set' and metrics.district_id = ? and metrics.academic_session_id = ?
 group by all
-order by chronic.rule_set_id
+order by metrics.rule_set_id
 """
 
 
