@@ -27,6 +27,7 @@ def streamlit_command(published: Path, port: int, audience: str) -> list[str]:
         "--server.headless=true",
         "--browser.gatherUsageStats=false",
         "--server.fileWatcherType=none",
+        "--client.toolbarMode=viewer",
         "--",
         f"--file={published}",
         f"--audience={audience}",

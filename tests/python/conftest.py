@@ -5,6 +5,8 @@ Markers (registered in pyproject.toml):
 * ``needs_shared``: reads third-party fixtures from ``../shared/fixtures/external`` beside the
   repository; skipped, with one reason, when that folder is absent (a plain clone).
 * ``needs_sshd``: starts a real OpenSSH server; skipped when sshd or ssh-keygen is missing.
+* ``needs_chromium``: drives the system Chromium headless (Playwright); skipped when Chromium or
+  playwright is missing.
 * ``dbt``: runs dbt (``pytest -m "not dbt"`` is the quick loop; ``make test`` runs everything).
 
 With ``ROLLCALL_TESTS_REQUIRE_ALL=1`` (set by ``.ci/run``) a run that skipped any test fails,
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.python.browser import chromium_unavailable_reason
 from tests.python.sshd_server import sshd_unavailable_reason
 from tests.python.support import (
     GRAND_BEND_11,
@@ -35,7 +38,7 @@ from tests.python.support import (
 
 REQUIRE_ALL_ENV = "ROLLCALL_TESTS_REQUIRE_ALL"
 # the modules on the session's sample_warehouse: under pytest-xdist they run on one worker
-SAMPLE_WAREHOUSE_MODULES = ("test_end_to_end.py", "test_incremental.py")
+SAMPLE_WAREHOUSE_MODULES = ("test_end_to_end.py", "test_incremental.py", "test_bi.py")
 SHARED_REASON = f"needs_shared: third-party fixtures not found at {SHARED_FIXTURES}"
 
 
@@ -49,11 +52,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     sshd_reason = sshd_unavailable_reason() if any(item.get_closest_marker("needs_sshd") for item in items) else None
+    needs_chromium = any(item.get_closest_marker("needs_chromium") for item in items)
+    chromium_reason = chromium_unavailable_reason() if needs_chromium else None
     for item in items:
         if not HAS_SHARED_FIXTURES and item.get_closest_marker("needs_shared"):
             item.add_marker(pytest.mark.skip(reason=SHARED_REASON))
         if sshd_reason and item.get_closest_marker("needs_sshd"):
             item.add_marker(pytest.mark.skip(reason=f"needs_sshd: {sshd_reason}"))
+        if chromium_reason and item.get_closest_marker("needs_chromium"):
+            item.add_marker(pytest.mark.skip(reason=f"needs_chromium: {chromium_reason}"))
     if hasattr(config, "workerinput"):
         # pytest-xdist hands the modules out in this order: the longest first (the sample
         # warehouse's, then those running dbt), so that no worker is left with one at the end
