@@ -78,7 +78,7 @@ def _trend_chart(frame: pd.DataFrame, title: str) -> None:
         alt.Chart(frame, title=title)
         .mark_line(point=True)
         .encode(
-            x=alt.X("week_start:T", title="week"),
+            x=alt.X("week_start:T", title="week starting", axis=alt.Axis(format="%b %d")),
             y=alt.Y("absence_rate:Q", title="absence rate", axis=alt.Axis(format="%")),
             tooltip=[alt.Tooltip("week_start:T", title="week"), alt.Tooltip("absence_rate:Q", format=".1%")],
         )

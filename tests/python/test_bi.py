@@ -128,6 +128,20 @@ def test_no_suppressed_cell_count_or_rate_is_readable_in_the_public_file(publish
     assert suppressed > 0  # the sample district has small cells, so the check bites
     assert readable == 0
     assert small_shown == 0
+    # complementary suppression: no group type has exactly one suppressed cell, which the
+    # all-students cell minus the others would give away
+    lone = query(
+        published["public"],
+        """
+        select count(*) from (
+            select count(*) filter (where is_suppressed) as suppressed
+            from attendance.fct_published_absence_rates
+            where reporting_group_type <> 'all'
+            group by rule_set_id, district_id, school_id, academic_session_id, reporting_group_type
+        ) where suppressed = 1
+        """,
+    )
+    assert lone == [(0,)]
 
 
 def test_restricted_file_holds_the_student_level_marts_and_data_health(published):

@@ -1,7 +1,8 @@
 -- Aggregates safe to publish: absence and chronic absenteeism rates per rule set, academic
 -- session and reporting group (all students, grade, sex, race/ethnicity) — per school for
 -- school-scope rule sets, per district for district-scope ones. A cell with fewer students
--- than the publication_min_cell_size var is kept but suppressed: its numbers are null.
+-- than the publication_min_cell_size var is kept but suppressed: its numbers are null (and so is
+-- one more cell of its group type when it is the only small one: complementary suppression).
 {%- set cell_keys = [
     'rule_set_id',
     'rule_set_scope',
@@ -87,16 +88,44 @@ cells as (
     group by {{ cell_keys | join(', ') }}
 ),
 
+-- complementary suppression: a reporting group type (grade, sex, race/ethnicity) with exactly
+-- one small cell also suppresses its next smallest cell, so that the small cell cannot be
+-- recovered by subtracting the others from the all-students cell
+ranked as (
+    select
+        *,
+        student_count < {{ var('publication_min_cell_size') }} as is_small_cell,
+        count(*) filter (where student_count < {{ var('publication_min_cell_size') }}) over group_cells
+            as small_cells_in_group,
+        row_number() over (
+            partition by
+                {{ cell_keys | reject('equalto', 'reporting_group_value') | join(',\n                ') }},
+                student_count < {{ var('publication_min_cell_size') }}
+            order by student_count, reporting_group_value
+        ) as size_rank
+    from cells
+    window group_cells as (partition by {{ cell_keys | reject('equalto', 'reporting_group_value') | join(', ') }})
+),
+
+marked as (
+    select
+        *,
+        is_small_cell
+        or (reporting_group_type <> 'all' and small_cells_in_group = 1 and size_rank = 1) as is_suppressed
+    from ranked
+),
+
 final as (
     select
         {{ cell_keys | join(',\n        ') }},
-        student_count < {{ var('publication_min_cell_size') }} as is_suppressed,
-        {{ publishable('student_count') }} as student_count,
-        {{ publishable('eligible_student_count') }} as eligible_student_count,
-        {{ publishable('chronically_absent_count') }} as chronically_absent_count,
-        {{ publishable(absence_rate('absent_day_units', 'membership_days')) }} as absence_rate,
-        {{ publishable(count_share('chronically_absent_count', 'eligible_student_count')) }} as chronic_absence_rate
-    from cells
+        is_suppressed,
+        case when not is_suppressed then student_count end as student_count,
+        case when not is_suppressed then eligible_student_count end as eligible_student_count,
+        case when not is_suppressed then chronically_absent_count end as chronically_absent_count,
+        case when not is_suppressed then {{ absence_rate('absent_day_units', 'membership_days') }} end as absence_rate,
+        case when not is_suppressed then {{ count_share('chronically_absent_count', 'eligible_student_count') }} end
+            as chronic_absence_rate
+    from marked
 )
 
 select * from final
