@@ -106,7 +106,11 @@ def _tier_chart(frame: pd.DataFrame, rule_set: str) -> None:
     chart = (
         alt.Chart(tiers, title=f"Students per risk tier ({rule_set})")
         .mark_bar()
-        .encode(x=alt.X("tier:N", sort=list(TIER_LABELS.values())), y="students:Q", tooltip=["tier", "students"])
+        .encode(
+            x=alt.X("tier:N", sort=list(TIER_LABELS.values()), axis=alt.Axis(labelAngle=0)),
+            y="students:Q",
+            tooltip=["tier", "students"],
+        )
     )
     st.altair_chart(chart, use_container_width=True)
 

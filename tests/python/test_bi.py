@@ -242,6 +242,7 @@ def test_metrics_equal_the_marts(sample_warehouse):
 
 @pytest.fixture(scope="module")
 def page():
+    browser.ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with browser.browser() as page:
         yield page
 
@@ -304,7 +305,6 @@ def _expected_pages(path: Path) -> dict[str, list[str]]:
 def test_dashboard_pages_show_the_marts_figures(page, dashboard_url, published):
     from playwright.sync_api import expect
 
-    browser.ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for path, figures in _expected_pages(published["restricted"]).items():
         page.goto(f"{dashboard_url}/{path}")
         metrics = page.locator('[data-testid="stMetricValue"]')
@@ -335,5 +335,32 @@ def test_dbt_docs_site_shows_the_marts_and_exposures(page, manifest, tmp_path):
     expect(page.get_by_text("fct_attendance_metrics").first).to_be_visible()
     page.goto(f"{site.as_uri()}#!/model/model.rollcall.fct_attendance_metrics")
     expect(page.get_by_text("metric_value").first).to_be_visible(timeout=60_000)
-    browser.ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(browser.ARTIFACTS / "dbt-docs-metrics.png"), full_page=True)
+
+
+@pytest.mark.needs_chromium
+def test_public_dashboard_shows_only_the_published_aggregates(page, published, tmp_path):
+    from playwright.sync_api import expect
+
+    path = published["public"]
+    term = query(
+        path,
+        "select academic_session_id from core.dim_academic_sessions"
+        " where district_id = ? and session_type = 'term' and is_current",
+        [SAMPLE_DISTRICT],
+    )[0][0]
+    suppressed = query(
+        path,
+        "select count(*) from attendance.fct_published_absence_rates"
+        " where district_id = ? and academic_session_id = ? and is_suppressed",
+        [SAMPLE_DISTRICT, term],
+    )[0][0]
+    with browser.dashboard(path, "public", tmp_path / "streamlit.log") as url:
+        page.goto(url)
+        metrics = page.locator('[data-testid="stMetricValue"]')
+        expect(metrics.first).to_be_visible(timeout=60_000)
+        expect(page.locator('[data-testid="stApp"]')).to_have_attribute("data-test-script-state", "notRunning")
+        page.screenshot(path=str(browser.ARTIFACTS / "dashboard-public.png"), full_page=True)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert metrics.all_inner_texts() == [f"{suppressed:,}"]
+        assert page.get_by_text("Early warning").count() == 0
