@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import subprocess
+import os
 import sys
 from pathlib import Path
 
@@ -48,8 +48,7 @@ def _run(args: argparse.Namespace) -> int:
     if not published.is_file():
         print(f"rollcall dashboard: no published file at {published}: run `rollcall publish` first", file=sys.stderr)
         return 2
-    print(f"dashboard of {published} on http://127.0.0.1:{args.port} (Ctrl-C stops it)")
-    try:
-        return subprocess.call(streamlit_command(published, args.port, args.audience))
-    except KeyboardInterrupt:
-        return 0
+    print(f"dashboard of {published} on http://127.0.0.1:{args.port} (Ctrl-C stops it)", flush=True)
+    command = streamlit_command(published, args.port, args.audience)
+    os.execv(command[0], command)  # this process becomes the server: a signal to it stops the server
+    return 0  # not reached

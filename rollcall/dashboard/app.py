@@ -95,7 +95,7 @@ def _rule_set_table(frame: pd.DataFrame) -> None:
             "chronic rate": frame["chronic_absence_rate"].map(percent),
         }
     )
-    st.dataframe(shown, hide_index=True, use_container_width=True)
+    st.table(shown.set_index("rule set"))  # a plain HTML table: a few rows, readable as text
 
 
 def _tier_chart(frame: pd.DataFrame, rule_set: str) -> None:

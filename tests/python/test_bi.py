@@ -254,7 +254,7 @@ def dashboard_url(published, tmp_path_factory):
         yield url
 
 
-def _expected_pages(path: Path) -> dict[str, list[str]]:
+def _expected_pages(path: Path) -> tuple[list[list[str]], dict[str, list[str]]]:
     """The figures each page must show, read from the marts of the published file."""
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -282,13 +282,26 @@ def _expected_pages(path: Path) -> dict[str, list[str]]:
             " where is_projected_chronically_absent",
             [SAMPLE_DISTRICT],
         ).fetchone()[0]
+        rule_set_rows = con.execute(
+            "select rule_set_id,"
+            " max(metric_value) filter (where metric_name = 'chronically_absent_students'),"
+            " max(metric_value) filter (where metric_name = 'eligible_students'),"
+            " max(metric_value) filter (where metric_name = 'chronic_absence_rate')"
+            " from attendance.fct_attendance_metrics where metric_grain = 'district_rule_set'"
+            " and district_id = ? and academic_session_id = ? group by rule_set_id order by rule_set_id",
+            [SAMPLE_DISTRICT, term],
+        ).fetchall()
         quarantined = con.execute(
             "select coalesce(sum(quarantined_rows), 0) from health.quarantined_rows where district_id = ?",
             [SAMPLE_DISTRICT],
         ).fetchone()[0]
     finally:
         con.close()
-    return {
+    rule_sets = [
+        [rule_set, f"{chronic:,.0f}", f"{eligible:,.0f}", f"{rate:.1%}" if rate is not None else "—"]
+        for rule_set, chronic, eligible, rate in rule_set_rows
+    ]
+    return rule_sets, {
         "": [
             f"{district['absence_rate']:.1%}",
             f"{district['enrolled_students']:,.0f}",
@@ -305,7 +318,8 @@ def _expected_pages(path: Path) -> dict[str, list[str]]:
 def test_dashboard_pages_show_the_marts_figures(page, dashboard_url, published):
     from playwright.sync_api import expect
 
-    for path, figures in _expected_pages(published["restricted"]).items():
+    rule_sets, pages = _expected_pages(published["restricted"])
+    for path, figures in pages.items():
         page.goto(f"{dashboard_url}/{path}")
         metrics = page.locator('[data-testid="stMetricValue"]')
         expect(metrics.first).to_be_visible(timeout=60_000)
@@ -315,6 +329,10 @@ def test_dashboard_pages_show_the_marts_figures(page, dashboard_url, published):
         assert page.locator('[data-testid="stException"]').count() == 0, path
         shown = metrics.all_inner_texts()
         assert shown[: len(figures)] == figures, path
+        if not path:  # the overview's rule-set table: chronic and eligible students of each rule set
+            body = page.locator('[data-testid="stTable"]').first.locator("tbody tr")
+            rows = [[cell.strip() for cell in row.locator("th, td").all_inner_texts()] for row in body.all()]
+            assert rows == rule_sets
 
 
 @pytest.mark.needs_chromium
