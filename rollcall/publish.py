@@ -33,9 +33,9 @@ HEALTH_SQL = {
                  else 'raw_oneroster' end as source,
             max(finished_at) filter (where status = 'loaded') as last_loaded_at,
             count(*) filter (where status = 'loaded') as files_loaded,
-            count(*) filter (where status = 'refused') as files_refused,
-            coalesce(sum(rows_landed), 0) as rows_landed,
-            coalesce(sum(rows_quarantined), 0) as rows_quarantined
+            count(*) filter (where status in ('refused', 'failed')) as files_refused,
+            cast(coalesce(sum(rows_landed), 0) as bigint) as rows_landed,
+            cast(coalesce(sum(rows_quarantined), 0) as bigint) as rows_quarantined
         from src.audit.file_log
         group by all
     """,
