@@ -85,11 +85,11 @@ def published_paths(database: Path, out_dir: Path | None = None) -> dict[str, Pa
     return {audience: folder / f"{audience}.duckdb" for audience in AUDIENCES}
 
 
-def publish(database: Path, out_dir: Path | None = None) -> dict[str, Path]:
+def publish(database: Path, out_dir: Path | None = None, project: Path = PROJECT_ROOT) -> dict[str, Path]:
     """Write both audiences' files from ``database``; returns them."""
     if not database.exists():
         raise PublishError(f"no warehouse at {database}: run `rollcall load` and `rollcall build` first")
-    marts = declared_marts()
+    marts = declared_marts(project)
     paths = published_paths(database, out_dir)
     for audience, path in paths.items():
         wanted = [m for m in marts if audience == "restricted" or m.audience == "public"]
@@ -107,7 +107,7 @@ def _write_atomically(database: Path, path: Path, audience: str, marts: list[Mar
             for mart in marts:
                 _copy_mart(con, mart, audience)
             if audience == "restricted":
-                _write_health(con)
+                _write_health(con, database)
             _write_about(con, audience, marts)
             con.execute("detach src")
             con.execute("checkpoint")
@@ -149,10 +149,13 @@ def _copy_mart(con: duckdb.DuckDBPyConnection, mart: Mart, audience: str) -> Non
     con.execute(f'create table "{schema}"."{mart.name}" as select {select} from src."{schema}"."{mart.name}"')
 
 
-def _write_health(con: duckdb.DuckDBPyConnection) -> None:
+def _write_health(con: duckdb.DuckDBPyConnection, database: Path) -> None:
     con.execute("create schema health")
     for table, sql in HEALTH_SQL.items():
-        con.execute(f"create table health.{table} as {sql}")
+        try:
+            con.execute(f"create table health.{table} as {sql}")
+        except duckdb.CatalogException as exc:
+            raise PublishError(f"{database} has no load audit (audit schema): run `rollcall load` first") from exc
 
 
 def _write_about(con: duckdb.DuckDBPyConnection, audience: str, marts: list[Mart]) -> None:
