@@ -205,7 +205,10 @@ def early_warning_page() -> None:
         ),
         hide_index=True,
         use_container_width=True,
-        column_config={"year-to-date rate": st.column_config.NumberColumn(format="percent")},
+        column_config={
+            "as_of": st.column_config.DateColumn("as of"),
+            "year-to-date rate": st.column_config.NumberColumn(format="percent"),
+        },
     )
 
 
