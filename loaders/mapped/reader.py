@@ -42,6 +42,7 @@ from loaders.oneroster.csv_reader import (
     lf_only_copy,
     read_csv_with_rejects,
 )
+from loaders.secrets import kept_line
 
 EXTRAS_COLUMN = "_extras"
 MAPPED_LINEAGE_COLUMNS = (
@@ -198,7 +199,7 @@ def _read(
                     row,
                     error_type,
                     reason,
-                    raw_line,
+                    kept_line(header, raw_line)[0],
                     lineage.loaded_at,
                 ]
                 for row, error_type, reason, raw_line in sorted(quarantine)
