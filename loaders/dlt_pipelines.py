@@ -10,11 +10,15 @@ files with student names), which must not stay outside the warehouse.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 from pathlib import Path
 
 import dlt
 import duckdb
+from dlt.common.runtime.collector import NULL_COLLECTOR, NullCollector
+
+from loaders.fault_points import FAULT_ENV, fault_point
 
 
 def pipelines_dir_for(database: Path) -> Path:
@@ -31,9 +35,11 @@ def new_pipeline(con: duckdb.DuckDBPyConnection, name: str, pipelines_dir: Path,
         pipelines_dir=str(pipelines_dir),
         destination=dlt.destinations.duckdb(con),
         dataset_name=dataset,
+        progress=_FaultCollector() if os.environ.get(FAULT_ENV) else NULL_COLLECTOR,
     )
     if _has_packages_to_abort(pipeline):
         pipeline.abort_packages()
+    _delete_completed_packages(pipeline)  # a crashed load may have left its rows there
     return pipeline
 
 
@@ -50,5 +56,23 @@ def discard_packages(pipeline: dlt.Pipeline) -> None:
     if _has_packages_to_abort(pipeline):
         with contextlib.suppress(Exception):  # the load already failed; new_pipeline aborts it later
             pipeline.abort_packages()
+    _delete_completed_packages(pipeline)
+
+
+def _delete_completed_packages(pipeline: dlt.Pipeline) -> None:
     for package_id in pipeline.list_completed_load_packages():
         shutil.rmtree(pipeline.get_load_package_info(package_id).package_path, ignore_errors=True)
+
+
+class _FaultCollector(NullCollector):
+    """dlt's progress hooks as crash points (``loaders.fault_points``): the end of extract and of
+    normalize, and each load job done."""
+
+    def _stop(self) -> None:
+        step = (getattr(self, "step", "") or "").split(" ", 1)[0].lower()
+        if step in ("extract", "normalize"):
+            fault_point(f"dlt_{step}_done")
+
+    def update(self, name: str, inc: int = 1, *args, label: str | None = None, **kwargs) -> None:
+        if name == "Jobs" and inc == 1 and not label:
+            fault_point("dlt_job_done")

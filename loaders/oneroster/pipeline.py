@@ -33,6 +33,7 @@ import pyarrow as pa
 from loaders.audit import AuditLog, FileResult, utc_now
 from loaders.district_gate import Evidence, distinct_values, judge_drop, record_decisions
 from loaders.dlt_pipelines import discard_packages, new_pipeline, pipelines_dir_for
+from loaders.fault_points import fault_point
 from loaders.mapped.formats import FormatCatalog, HeaderMatch, detect_format, load_catalog
 from loaders.mapped.pipeline import (
     MappedLanding,
@@ -66,6 +67,7 @@ from loaders.oneroster.settings import (
 )
 from loaders.package import PackageFile, open_package
 from loaders.registry import REGISTRY_PATH, get_district, load_registry
+from loaders.writer_lock import connect_writer, writer_lock
 
 RAW_SCHEMA = "raw_oneroster"
 PIPELINE_NAME = "rollcall_oneroster"
@@ -324,7 +326,8 @@ def load_package(
 
     Raises ``UnknownDistrictError``, ``PackageError`` or ``FormatConfigError`` before anything is
     written when the district is not in ``registry``, the drop cannot be opened or the mapping
-    file is malformed.
+    file is malformed; ``WarehouseBusy`` when another writer keeps the warehouse past the
+    timeout (``loaders.writer_lock``).
     """
     target = get_district(district_id, registry)  # refuse unknown districts before touching the warehouse
     districts = load_registry(registry)
@@ -338,14 +341,17 @@ def load_package(
     load_id = new_load_id()
     started_at = utc_now()
     with (
+        writer_lock(database),
         open_package(location) as files,
-        duckdb.connect(str(database)) as con,
+        connect_writer(database) as con,
         tempfile.TemporaryDirectory(prefix="rollcall-load-") as scratch,
     ):
         audit = AuditLog(con)
+        audit.mark_interrupted()  # loads still 'running' died: we hold the writer lock
         ensure_raw_tables(con)
         ensure_mapped_raw_tables(con, catalog)
         audit.start_load(load_id, district_id, source_label or str(location), started_at)
+        fault_point("load_started")
         manifest = read_manifest(files)
         version = oneroster_version(manifest, files)
         report = LoadReport(load_id, district_id, "running", version)
@@ -420,6 +426,7 @@ def load_package(
                 mapped.append(landing)
             audit.record_file(load_id, district_id, plan.result)
 
+        fault_point("files_prepared")
         dlt_load_id = None
         pipelines: list[dlt.Pipeline] = []
         try:
@@ -440,18 +447,22 @@ def load_package(
                 discard_packages(pipeline)
             return report
 
+        fault_point("dlt_landed")
         for landing in landings:
             _verify_landed(con, landing, load_id)
             audit.record_file(load_id, district_id, landing.result)
+            fault_point("file_verified")
         for landing in mapped:
             verify_mapped(con, landing, load_id)
             audit.record_file(load_id, district_id, landing.result)
         for pipeline in pipelines:
             discard_packages(pipeline)
+        fault_point("packages_discarded")
 
         problems = any(f.status in ("refused", "failed") or f.rows_quarantined for f in report.files)
         report.status = "partial" if problems else "succeeded"
         audit.finish_load(load_id, report.status, report.files, dlt_load_id, oneroster_version=version)
+        fault_point("load_finished")
         return report
 
 
