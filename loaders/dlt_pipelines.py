@@ -20,6 +20,8 @@ from dlt.common.runtime.collector import NULL_COLLECTOR, NullCollector
 
 from loaders.fault_points import FAULT_ENV, fault_point
 
+PACKAGE_STATES = ("new", "normalized", "loaded")  # dlt's folders of load packages under load/
+
 
 def pipelines_dir_for(database: Path) -> Path:
     """dlt's working folder for one warehouse file: ``<folder>/.<file name>.dlt``. Private to the
@@ -59,9 +61,31 @@ def discard_packages(pipeline: dlt.Pipeline) -> None:
     _delete_completed_packages(pipeline)
 
 
+def clear_packages(pipelines_dir: Path) -> None:
+    """Delete the load packages of every pipeline of a warehouse: what a load that died left
+    (half-written, pending, completed). Called by a load holding the writer lock, before its
+    own packages exist; the rows of such packages are purged from the warehouse by the audit
+    (``AuditLog.mark_interrupted``) and land again from the files."""
+    if pipelines_dir.is_dir():
+        for root in pipelines_dir.iterdir():
+            if root.is_dir():
+                _clear_package_folders(root)
+
+
 def _delete_completed_packages(pipeline: dlt.Pipeline) -> None:
-    for package_id in pipeline.list_completed_load_packages():
-        shutil.rmtree(pipeline.get_load_package_info(package_id).package_path, ignore_errors=True)
+    """Delete every load package in the pipeline's folder: completed and aborted ones, and the
+    half-written ones of a process that died while extracting or normalizing. Only ever called
+    with no run of this pipeline under way (the writer lock is held)."""
+    _clear_package_folders(Path(pipeline.working_dir))
+
+
+def _clear_package_folders(root: Path) -> None:
+    for folder in (root / "normalize", root / "normalize" / "extracted", *(root / "load" / s for s in PACKAGE_STATES)):
+        if not folder.is_dir():
+            continue
+        for entry in folder.iterdir():
+            if entry.is_dir() and entry.name not in ("extracted", *PACKAGE_STATES):
+                shutil.rmtree(entry, ignore_errors=True)
 
 
 class _FaultCollector(NullCollector):

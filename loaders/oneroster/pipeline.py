@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from loaders.audit import AuditLog, FileResult, utc_now
 from loaders.district_gate import Evidence, distinct_values, judge_drop, record_decisions
-from loaders.dlt_pipelines import discard_packages, new_pipeline, pipelines_dir_for
+from loaders.dlt_pipelines import clear_packages, discard_packages, new_pipeline, pipelines_dir_for
 from loaders.fault_points import fault_point
 from loaders.mapped.formats import FormatCatalog, HeaderMatch, detect_format, load_catalog
 from loaders.mapped.pipeline import (
@@ -348,6 +348,7 @@ def load_package(
     ):
         audit = AuditLog(con)
         audit.mark_interrupted()  # loads still 'running' died: we hold the writer lock
+        clear_packages(pipelines_dir)  # and whatever packages they left
         ensure_raw_tables(con)
         ensure_mapped_raw_tables(con, catalog)
         audit.start_load(load_id, district_id, source_label or str(location), started_at)
