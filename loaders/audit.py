@@ -70,9 +70,11 @@ create table if not exists {AUDIT_SCHEMA}.quarantined_rows (
     row_number bigint not null,       -- record position in the file, header = 1
     error_type varchar not null,
     reason varchar not null,
-    raw_line varchar,                 -- withheld (null) for files that carry passwords
+    raw_line varchar,                 -- PII; files with a secret column: readable fields as JSON, or null
     quarantined_at timestamptz not null
 );
+comment on column {AUDIT_SCHEMA}.quarantined_rows.raw_line is
+    'pii: direct — the line as read, or for a file with a secret column its readable fields (loaders.secrets)';
 create or replace view {AUDIT_SCHEMA}.rejected_files as
     select * from {AUDIT_SCHEMA}.file_log where status in ('refused', 'failed');
 """
