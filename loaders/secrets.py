@@ -118,3 +118,8 @@ def kept_line(header: Sequence[str], line: str | None) -> tuple[str | None, bool
 
 def secret_names(header: Iterable[str]) -> list[str]:
     return [name for name in header if is_secret_column(name)]
+
+
+def dropped_detail(names: Sequence[str]) -> str:
+    """The ``secret_dropped`` warning's text: column names only, never values."""
+    return f"secret column(s) not read: {', '.join(names)}; secrets are never stored"

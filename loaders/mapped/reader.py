@@ -42,7 +42,7 @@ from loaders.oneroster.csv_reader import (
     lf_only_copy,
     read_csv_with_rejects,
 )
-from loaders.secrets import kept_line, secret_names
+from loaders.secrets import dropped_detail, kept_line, secret_names
 
 EXTRAS_COLUMN = "_extras"
 MAPPED_LINEAGE_COLUMNS = (
@@ -144,7 +144,7 @@ def read_mapped_csv(
     """
     secrets = secret_names(header)
     if secrets:
-        result.warn("secret_dropped", f"secret column(s) not read: {', '.join(secrets)}", len(secrets))
+        result.warn("secret_dropped", dropped_detail(secrets), len(secrets))
     if count_encoding_deviations(path, result):
         with lf_only_copy(path) as normalized:
             return _read(con, normalized, header, match, lineage, result, schools)

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from loaders.audit import AUDIT_SCHEMA, FileResult
 from loaders.oneroster.settings import EXTRAS_COLUMN, FILE_ROW, LINEAGE_COLUMNS, FileSpec
-from loaders.secrets import is_secret_column, kept_line
+from loaders.secrets import dropped_detail, is_secret_column, kept_line
 
 
 class FileRefused(Exception):
@@ -171,7 +171,7 @@ def map_header(header: list[str], spec: FileSpec, result: FileResult, version: s
     if extras:
         result.warn("extra_columns", f"kept in {EXTRAS_COLUMN}: {', '.join(extras)}", len(extras))
     if secrets:
-        result.warn("secret_dropped", f"secret column(s) not read: {', '.join(secrets)}", len(secrets))
+        result.warn("secret_dropped", dropped_detail(secrets), len(secrets))
     return HeaderMap(fields, extras, len(header), bool(secrets), trailing_empty, tuple(header))
 
 
