@@ -578,6 +578,7 @@ def _prepare_file(
         result.mode, result.status, result.finished_at = mode, "skipped", utc_now()
         result.error_text = f"identical file already loaded by load {previous}"
         return None
+    _drop_unverified_attempts(con, spec, district_id, package_file.sha256)
     lineage = Lineage(district_id, package_file.name, package_file.sha256, load_id, started_at, mode)
     scan = scan_oneroster_csv(con, package_file.path, spec, lineage, result, version, scratch)
     tombstones = None
@@ -588,6 +589,26 @@ def _prepare_file(
         [district_id, package_file.sha256],
     )
     return _Landing(result, spec, scan, lineage, tombstones)
+
+
+def _drop_unverified_attempts(con: duckdb.DuckDBPyConnection, spec: FileSpec, district_id: str, sha256: str) -> None:
+    """Delete what earlier attempts at this file that were never verified (a failed landing)
+    left: before the bulk tombstones are worked out, so that they start from the clean history."""
+    attempts = con.execute(
+        """select count(*) from audit.file_log where district_id = ? and file_sha256 = ?
+           and status in ('failed', 'interrupted', 'running')""",
+        [district_id, sha256],
+    ).fetchone()[0]
+    if not attempts:  # the usual case: no scan of the raw table
+        return
+    con.execute(
+        f"""delete from {RAW_SCHEMA}.{spec.table}
+            where _district_id = $district and _file_sha256 = $sha and _load_id not in (
+                select load_id from audit.file_log
+                where district_id = $district and file_sha256 = $sha and status = 'loaded'
+            )""",
+        {"district": district_id, "sha": sha256},
+    )
 
 
 def _verify_landed(con: duckdb.DuckDBPyConnection, landing: _Landing, load_id: str) -> None:

@@ -360,3 +360,30 @@ def test_no_secret_value_stays_anywhere_after_a_load(full_drop, tmp_path):
     assert [str(p) for p in leftovers if any(m in p.read_bytes() for m in markers)] == []
     assert not any(value in stdout + stderr for value in planted)
     assert _package_files(database) == []
+
+
+def test_a_rerun_after_a_failed_landing_converges_to_the_clean_load(drops, after_first, clean_second, tmp_path):
+    """dlt landed every row and tombstone, then the run failed: the rerun starts from the clean history."""
+    from loaders.oneroster import pipeline
+
+    database = _copy_warehouse(after_first, tmp_path / "w")
+    land = pipeline._run_dlt
+
+    def land_then_fail(*args, **kwargs):
+        land(*args, **kwargs)
+        raise RuntimeError("destination went away")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipeline, "_run_dlt", land_then_fail)
+        assert load_package(drops[1], DISTRICT, database).status == "failed"
+    assert query(database, "select count(*) from raw_oneroster.users where _change_kind = 'bulk_tombstone'") != [(0,)]
+
+    report = load_package(drops[1], DISTRICT, database)
+
+    snapshot, verified, status = clean_second
+    assert report.status == status
+    raw = {name: digest for name, digest in _snapshot(database).items() if name.startswith("raw_")}
+    assert raw == {name: digest for name, digest in snapshot.items() if name.startswith("raw_")}
+    assert _loaded_files(database) == verified
+    # the failed load's quarantine stays on record beside the rerun's: it was a real attempt
+    assert report.rows_quarantined == snapshot["audit.quarantined_rows"][0]
