@@ -5,6 +5,7 @@ Small generated drops (20 students, one school, five days) keep every load a sec
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 import shutil
@@ -358,6 +359,12 @@ def test_no_secret_value_stays_anywhere_after_a_load(full_drop, tmp_path):
     leftovers = [p for p in [*database.parent.rglob("*"), *scratch.rglob("*")] if p.is_file()]
     assert database in leftovers
     assert [str(p) for p in leftovers if any(m in p.read_bytes() for m in markers)] == []
+    # nor any copy of the rows outside the warehouse file: no email address of the drop
+    with (drop / "oneroster" / "users.csv").open(encoding="utf-8", newline="") as handle:
+        emails = [row["email"].encode() for row in csv.DictReader(handle) if row["email"]]
+    assert len(emails) > 20
+    outside = [p for p in leftovers if p.name != database.name]
+    assert [str(p) for p in outside if any(e in p.read_bytes() for e in emails)] == []
     assert not any(value in stdout + stderr for value in planted)
     assert _package_files(database) == []
 
