@@ -1,10 +1,11 @@
 """dlt's working folder for a warehouse, and its pipelines into that warehouse.
 
 One folder per warehouse FILE, beside it: ``<folder>/.<file name>.dlt``. dlt keeps its state,
-schemas and load packages there; a package a crashed load left pending is aborted by the next
-load of the same warehouse and never reaches another one. Packages are deleted once the
-landed rows are counted (``discard_packages``): their job files are copies of rows (parquet
-files with student names), which must not stay outside the warehouse.
+schemas and load packages there, so nothing of one warehouse's loads reaches another. Packages
+are deleted once the landed rows are counted (``discard_packages``): their job files are copies
+of rows (parquet files with student names), which must not stay outside the warehouse. Whatever
+a load that died left there is deleted by the next load of the same warehouse
+(``clear_packages``), never replayed: its files land again from the drop.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def new_pipeline(con: duckdb.DuckDBPyConnection, name: str, pipelines_dir: Path,
     )
     if _has_packages_to_abort(pipeline):
         pipeline.abort_packages()
-    _delete_completed_packages(pipeline)  # a crashed load may have left its rows there
+    _delete_packages(pipeline)  # a load that died may have left rows there
     return pipeline
 
 
@@ -58,7 +59,7 @@ def discard_packages(pipeline: dlt.Pipeline) -> None:
     if _has_packages_to_abort(pipeline):
         with contextlib.suppress(Exception):  # the load already failed; new_pipeline aborts it later
             pipeline.abort_packages()
-    _delete_completed_packages(pipeline)
+    _delete_packages(pipeline)
 
 
 def clear_packages(pipelines_dir: Path) -> None:
@@ -72,7 +73,7 @@ def clear_packages(pipelines_dir: Path) -> None:
                 _clear_package_folders(root)
 
 
-def _delete_completed_packages(pipeline: dlt.Pipeline) -> None:
+def _delete_packages(pipeline: dlt.Pipeline) -> None:
     """Delete every load package in the pipeline's folder: completed and aborted ones, and the
     half-written ones of a process that died while extracting or normalizing. Only ever called
     with no run of this pipeline under way (the writer lock is held)."""
