@@ -76,13 +76,13 @@ def secret_positions(header: Sequence[str]) -> tuple[int, ...]:
     return tuple(position for position, name in enumerate(header) if is_secret_column(name))
 
 
-def without_secrets(record: dict) -> dict:
-    """A record (API object) without its secret keys, at any depth."""
-    return {
-        key: without_secrets(value) if isinstance(value, dict) else value
-        for key, value in record.items()
-        if not is_secret_column(str(key))
-    }
+def without_secrets(record):
+    """A record (API object) without its secret keys, at any depth (lists of objects included)."""
+    if isinstance(record, dict):
+        return {key: without_secrets(value) for key, value in record.items() if not is_secret_column(str(key))}
+    if isinstance(record, list):
+        return [without_secrets(item) for item in record]
+    return record
 
 
 def readable_fields(header: Sequence[str], line: str | None) -> str | None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from loaders.oneroster.settings import Field, FileSpec, file_specs
-from loaders.secrets import is_secret_column
+from loaders.secrets import without_secrets
 
 # Response keys that carry each entity's records. The spec's collection key comes first; the
 # singular key is what single-record endpoints (and some vendors' collections) use.
@@ -141,10 +141,8 @@ def flatten_record(entity: str, record: dict[str, Any]) -> tuple[dict[str, str],
     keys = _key_map(entity)
     values: dict[str, str] = {}
     extras: dict[str, str] = {}
-    for key, value in record.items():
+    for key, value in without_secrets(record).items():  # never read, at any depth (loaders.secrets)
         lower = str(key).lower()
-        if is_secret_column(str(key)):
-            continue  # never read (loaders.secrets)
         if lower in keys:
             field = keys[lower]
             if field is not None and (field.name not in values or not values[field.name]):

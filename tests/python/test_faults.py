@@ -304,6 +304,21 @@ def test_readable_fields_of_a_line_leave_secrets_out():
     assert readable_fields(header, "u1,Ada,extra,hunter2") is None  # a field too many: any could be the secret
 
 
+def test_api_records_lose_their_secrets_at_any_depth():
+    from loaders.oneroster_rest.records import flatten_record
+
+    record = {
+        "sourcedId": "u1",
+        "givenName": "Ada",
+        "password": "Sx1q-a",
+        "metadata": {"pin": "Sx2q-b", "note": "kept", "logins": [{"token": "Sx3q-c", "at": "2025"}]},
+        "userPIN": "Sx4q-d",
+    }
+    fields, extras = flatten_record("users", record)
+    assert fields["givenName"] == "Ada" and "kept" in extras["metadata"] and "2025" in extras["metadata"]
+    assert "Sx" not in repr((fields, extras))
+
+
 def _add_column(path: Path, name: str, values: list[str], malformed_value: str | None = None) -> None:
     """Append a column to a CSV file, one planted value per row; optionally a malformed copy of
     the first row carrying ``malformed_value`` in that column plus a field too many."""
