@@ -5,7 +5,9 @@ enumeration. This module writes, from it:
 
 * ``_oneroster__sources.yml`` — every raw table and column, documented and PII-tagged;
 * ``_oneroster__models.yml`` — every staging model and column, with primary-key tests,
-  ``not_null`` for required fields and ``accepted_values`` for enumerations.
+  ``not_null`` for required fields and ``accepted_values`` for enumerations;
+* ``_sis__sources.yml`` and ``_messaging__sources.yml`` — every raw column of those mapped
+  sources, PII-tagged from ``config/formats`` (``pii:`` of each column).
 
 Staging columns are traced to raw columns by reading ``macro('raw_column') ... as staged``
 in each staging model. Run ``python -m rollcall.codegen`` after changing either; a test
@@ -57,6 +59,9 @@ RAW_LINEAGE_DOCS = {
     "_row_number": "Position of the record in its file, counting the header as row 1.",
     "_loaded_at": "When the load started (UTC).",
 }
+
+# columns of free text that may carry anything a district sent (names, contacts): always PII
+FREE_TEXT_PII = {EXTRAS_COLUMN: "direct", "extras": "direct"}
 
 STAGING_COMMON_DOCS = {
     "district_id": "District the record belongs to (district registry id).",
@@ -165,6 +170,8 @@ def sources_yaml() -> str:
                 lines += ["            meta:", f"              pii: {field.pii}"]
         for column, doc in RAW_LINEAGE_DOCS.items():
             lines += [f"          - name: {column}", f"            description: {_quote(doc)}"]
+            if column in FREE_TEXT_PII:
+                lines += ["            meta:", f"              pii: {FREE_TEXT_PII[column]}"]
     return "\n".join(lines) + "\n"
 
 
@@ -282,7 +289,11 @@ def _model_yaml(file_name: str, model: str, sql: str, spec: FileSpec) -> list[st
         else:
             raise ValueError(f"{model}.{column}: no field-table entry for raw column {lineage[column]!r}")
         lines += [f"      - name: {column}", f"        description: {_quote(doc)}"]
-        lines += _meta(field)
+        lines += (
+            _meta(field)
+            if column not in FREE_TEXT_PII
+            else ["        meta:", f"          pii: {FREE_TEXT_PII[column]}"]
+        )
         tests = _tests_for(field, column, is_key=column in (key, "district_id"), spec=spec)
         if field is not None and field.references and not field.is_list and field.data_type != "secret":
             target_model, target_key = _staging_key(field.references)
@@ -299,8 +310,90 @@ def _model_yaml(file_name: str, model: str, sql: str, spec: FileSpec) -> list[st
     return lines
 
 
+# Mapped sources whose raw tables are documented from config/formats (the others by hand)
+MAPPED_SOURCES = {
+    "sis": (
+        "SIS exports in the SchoolMessenger layouts (config/formats/schoolmessenger.yml), landed by"
+        " `rollcall load` with lineage. Values as sent (trimmed); dates converted to ISO text by the loader;"
+        " phone columns come with `<column>_digits` and `<column>_is_valid` (phonenumbers)."
+    ),
+    "messaging": "Contact preferences recorded by messaging systems (config/formats/messaging.yml).",
+}
+MAPPED_LINEAGE_DOCS = {
+    "_district_id": RAW_LINEAGE_DOCS["_district_id"],
+    "_source_file": RAW_LINEAGE_DOCS["_source_file"],
+    "_file_sha256": RAW_LINEAGE_DOCS["_file_sha256"],
+    "_format": "Format (config/formats) the file was read as.",
+    "_load_id": RAW_LINEAGE_DOCS["_load_id"],
+    "_row_number": RAW_LINEAGE_DOCS["_row_number"],
+    "_loaded_at": RAW_LINEAGE_DOCS["_loaded_at"],
+}
+
+
+def _mapped_columns(formats) -> list[tuple[str, str, str | None]]:
+    """(column, description, PII class) of one raw table fed by ``formats``, in landed order."""
+    columns: dict[str, tuple[str, str | None]] = {}
+    for fmt in formats:
+        by_name = {c.name: c for c in fmt.columns}
+        for name in fmt.landed_columns():
+            if name in columns:
+                continue
+            base = by_name.get(name.removesuffix("_digits").removesuffix("_is_valid"))
+            if name in by_name:
+                doc, pii = f"{', '.join(repr(h) for h in by_name[name].headers)} column as sent.", by_name[name].pii
+            elif base is not None and name.endswith("_digits"):
+                doc, pii = f"{base.name} as digits (phonenumbers, E.164 without +); null when unreadable.", base.pii
+            elif base is not None:
+                doc, pii = f"Whether {base.name} is a valid phone number (phonenumbers).", None
+            elif fmt.repeating is not None and name == fmt.repeating.json_column:
+                members = ", ".join(c.name for c in fmt.repeating.columns) or "value"
+                doc, pii = f"The repeated {fmt.repeating.name} columns as a JSON list ({members}).", "direct"
+            else:
+                doc, pii = f"Derived by the loader ({fmt.name}).", None
+            columns[name] = (doc, pii)
+    rows = [(name, doc, pii) for name, (doc, pii) in columns.items()]
+    rows.append(("_extras", "Columns the file had beyond the format, as a JSON object (null when none).", "direct"))
+    return rows + [(name, doc, None) for name, doc in MAPPED_LINEAGE_DOCS.items()]
+
+
+def mapped_sources_yaml(source: str) -> str:
+    """The sources YAML of a mapped source: every raw table and column, PII-tagged from the format config."""
+    from loaders.mapped.formats import load_catalog
+
+    lines = [
+        "# Generated by `python -m rollcall.codegen` from config/formats. Do not edit.",
+        "version: 2",
+        "",
+        "sources:",
+        f"  - name: raw_{source}",
+        f"    description: {_quote(MAPPED_SOURCES[source])}",
+        f"    schema: raw_{source}",
+        "    tables:",
+    ]
+    for table, formats in load_catalog(None).raw_tables().items():
+        if formats[0].source != source:
+            continue
+        titles = "; ".join(f"{f.title} ({f.name})" for f in formats)
+        lines += [
+            f"      - name: {table.split('.', 1)[1]}",
+            f"        description: {_quote(f'Rows as landed, one per record per loaded file: {titles}.')}",
+            "        columns:",
+        ]
+        for name, doc, pii in _mapped_columns(formats):
+            lines += [f"          - name: {name}", f"            description: {_quote(doc)}"]
+            if pii:
+                lines += [f"            meta: {{pii: {pii}}}"]
+            if name == "_row_number":
+                lines += ["            data_type: bigint"]
+    return "\n".join(lines) + "\n"
+
+
 def outputs() -> dict[Path, str]:
-    return {SOURCES_YML: sources_yaml(), MODELS_YML: models_yaml()}
+    mapped = {
+        PROJECT_ROOT / "models" / "staging" / source / f"_{source}__sources.yml": mapped_sources_yaml(source)
+        for source in MAPPED_SOURCES
+    }
+    return {SOURCES_YML: sources_yaml(), MODELS_YML: models_yaml(), **mapped}
 
 
 def main() -> int:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from loaders.secrets import secret_positions
+
 FORMATS_DIR = Path(__file__).resolve().parents[2] / "config" / "formats"
 COLUMN_TYPES = ("text", "date", "timestamp", "phone", "email")
 FORMAT_KINDS = ("snapshot", "events")
@@ -309,7 +311,10 @@ def match_header(fmt: Format, header: list[str]) -> HeaderMatch:
     for column in fmt.columns:
         for spelling in column.normalized_headers:
             lookup.setdefault(spelling, column.name)
+    secrets = set(secret_positions(header))  # never mapped, never kept in extras
     for position, name in enumerate(normalized):
+        if position in secrets:
+            continue
         canonical = lookup.get(name)
         if canonical is not None and canonical not in columns:
             columns[canonical] = position

@@ -171,7 +171,9 @@ class SampleWarehouse:
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / self.database.name
         shutil.copy(self.database, target)
-        pipelines = self.database.parent / ".dlt_pipelines"
+        from loaders.dlt_pipelines import pipelines_dir_for
+
+        pipelines = pipelines_dir_for(self.database)
         if pipelines.is_dir():
-            shutil.copytree(pipelines, folder / ".dlt_pipelines")
+            shutil.copytree(pipelines, pipelines_dir_for(target))
         return target

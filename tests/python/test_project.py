@@ -4,11 +4,13 @@ the generated staging YAML."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from rollcall import codegen
@@ -124,6 +126,57 @@ def test_person_columns_are_tagged_as_pii(manifest):
     students = next(m for m in _models(manifest) if m["name"] == "dim_students")
     for column in ("given_name", "family_name", "email", "birth_date", "student_identifier"):
         assert students["columns"][column]["meta"].get("pii") == "direct", column
+
+
+# Columns that identify a person, by name: names, contact points, logins, birth dates, person
+# ids, and free text that may carry any of them (extras, raw lines, repeated-group JSON).
+PERSON_COLUMN = re.compile(
+    r"^_?extras$|raw_line|^guardians?_json$"
+    r"|(^|_)(given|family|first|last|middle|preferred_\w+|full|instructor|student|guardian|person)_name$"
+    r"|(^|_)(email|alternate_email|phone|alternate_phone|home_phone|sms|contact_point|username|login|login_id)$"
+    r"|(^|_)(phone|email)_(digits|normalized|e164)$|birth|(^|_)dob$|(^|_)address"
+    r"|^(user|student|teacher|staff|guardian|person|agent)_(id|ids|number|identifier|sourced_id)s?$"
+    r"|^user_ids$|^student_identifier$|^user_identifier$"
+)
+
+
+def _identifies_person(name: str) -> bool:
+    """Flags (``is_email``, ``phone_is_valid``) say nothing about who a person is."""
+    return PERSON_COLUMN.search(name) is not None and not name.startswith("is_") and not name.endswith("_is_valid")
+
+
+def _untagged_person_columns(nodes) -> list[str]:
+    missing = []
+    for node in nodes:
+        for name, column in node["columns"].items():
+            if _identifies_person(name) and not (column.get("meta") or {}).get("pii"):
+                missing.append(f"{node['name']}.{name}")
+    return missing
+
+
+@pytest.mark.dbt
+def test_every_person_identifying_column_is_pii_tagged(manifest):
+    """Every source and model column that identifies a person is tagged, ``_extras`` / ``extras`` too;
+    every raw table documents its columns, so none escapes the check."""
+    sources = list(manifest["sources"].values())
+    assert [s["name"] for s in sources if not s["columns"]] == []
+    assert {s["source_name"] for s in sources} >= {"raw_oneroster", "raw_sis", "raw_messaging", "raw_powerschool"}
+    checked = [*sources, *_models(manifest)]
+    assert sum(_identifies_person(c) for n in checked for c in n["columns"]) > 250
+    assert _untagged_person_columns(checked) == []
+
+
+def test_quarantined_raw_lines_are_tagged_pii_in_the_warehouse(warehouse):
+    from loaders.audit import AuditLog
+
+    warehouse.parent.mkdir(parents=True)
+    with duckdb.connect(str(warehouse)) as con:
+        AuditLog(con)
+        comment = con.execute(
+            """select comment from duckdb_columns()
+               where schema_name = 'audit' and table_name = 'quarantined_rows' and column_name = 'raw_line'"""
+        ).fetchone()[0]
+    assert comment.startswith("pii: direct")
 
 
 # The staging macro that must type each field-table data type.
