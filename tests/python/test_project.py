@@ -312,3 +312,13 @@ def test_docs_overview_names_every_mart(manifest):
     assert marts <= mentioned, f"the overview leaves out {sorted(marts - mentioned)}"
     for topic in ("## Where to start", "## Rates", "## Chronic absenteeism", "## Quality", "tag:"):
         assert topic in overview
+
+
+@pytest.mark.dbt
+def test_every_mapped_raw_table_is_a_source_of_its_name(manifest):
+    """A planned build selects ``source:raw_<source>.<table>`` for a table a load changed
+    (rollcall/build_plan.py), so each source table is named as the table it reads."""
+    from loaders.mapped.formats import load_catalog
+
+    for qualified in load_catalog().raw_tables():
+        assert f"source.rollcall.{qualified}" in manifest["sources"], qualified
