@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 from loaders.mapped.formats import Column, Format, load_catalog
 from loaders.mapped.reader import EXTRAS_COLUMN as MAPPED_EXTRAS_COLUMN
@@ -316,61 +317,55 @@ MAPPED_DATA_TYPES = {"_row_number": "bigint", "_loaded_at": "timestamp with time
 PII_RANK = {None: 0, "indirect": 1, "direct": 2}
 
 
+class RawColumn(NamedTuple):
+    name: str
+    description: str
+    pii: str | None = None
+    data_type: str | None = None
+
+
 def _phone_subject(column: Column) -> str:
     """``Home phone as sent.`` -> ``Home phone`` (else the column name)."""
     text = column.description.removesuffix(" as sent.")
     return text if text != column.description else column.name
 
 
-def _format_columns(fmt: Format) -> list[tuple[str, str, str | None, str | None]]:
-    """(column, description, pii, data type) of every data column ``fmt`` lands, in order."""
+def _format_columns(fmt: Format) -> list[RawColumn]:
+    """Every data column ``fmt`` lands, in order (lineage columns aside)."""
     where = f"config/formats/{fmt.config_file}: format {fmt.name}"
     out = []
     for column in fmt.columns:
         if not column.description:
             raise ValueError(f"{where}: column {column.name} has no description")
-        out.append((column.name, column.description, column.pii, None))
+        out.append(RawColumn(column.name, column.description, column.pii))
         if column.type == "phone":
             subject = _phone_subject(column)
-            out.append(
-                (
-                    f"{column.name}_digits",
-                    f"{subject} as 10 digits (null when it is not a valid number).",
-                    column.pii,
-                    None,
-                )
-            )
-            out.append(
-                (
-                    f"{column.name}_is_valid",
-                    f"Whether the {subject[0].lower()}{subject[1:]} is a valid number.",
-                    None,
-                    "boolean",
-                )
-            )
+            digits = f"{subject} as 10 digits (null when it is not a valid number)."
+            out.append(RawColumn(f"{column.name}_digits", digits, column.pii))
+            valid = f"Whether the {subject[0].lower()}{subject[1:]} is a valid number."
+            out.append(RawColumn(f"{column.name}_is_valid", valid, data_type="boolean"))
     for derivation in fmt.derive:
         values = sorted({value for *_, value in derivation.rules})
         listed = ", ".join(values[:-1]) + f" or {values[-1]}" if len(values) > 1 else values[0]
-        out.append((derivation.column, f"Set by the loader from the file's columns or name: {listed}.", None, None))
+        out.append(RawColumn(derivation.column, f"Set by the loader from the file's columns or name: {listed}."))
     if fmt.repeating is not None:
         group = fmt.repeating
         if not group.description:
             raise ValueError(f"{where}: repeating group {group.name} has no description")
         pii = max((c.pii for c in group.columns), key=PII_RANK.__getitem__, default=None)
-        out.append((group.json_column, group.description, pii, None))
+        out.append(RawColumn(group.json_column, group.description, pii))
     return out
 
 
-def _table_columns(formats: list[Format]) -> list[tuple[str, str, str | None, str | None]]:
-    """The raw table's columns: every format's data columns (first spelling wins), then lineage."""
-    columns: dict[str, tuple[str, str, str | None, str | None]] = {}
+def _table_columns(formats: list[Format]) -> list[RawColumn]:
+    """The raw table's columns: every format's data columns (the first format's wording), then lineage."""
+    columns: dict[str, RawColumn] = {}
     for fmt in formats:
-        for entry in _format_columns(fmt):
-            known = columns.setdefault(entry[0], entry)
-            if known[2] != entry[2]:
-                raise ValueError(f"{fmt.qualified_table}.{entry[0]}: formats disagree on its PII class")
+        for column in _format_columns(fmt):
+            if columns.setdefault(column.name, column).pii != column.pii:
+                raise ValueError(f"{fmt.qualified_table}.{column.name}: formats disagree on its PII class")
     lineage = [
-        (c, MAPPED_LINEAGE_DOCS[c], "direct" if c == MAPPED_EXTRAS_COLUMN else None, MAPPED_DATA_TYPES.get(c))
+        RawColumn(c, MAPPED_LINEAGE_DOCS[c], "direct" if c == MAPPED_EXTRAS_COLUMN else None, MAPPED_DATA_TYPES.get(c))
         for c in (MAPPED_EXTRAS_COLUMN, *MAPPED_LINEAGE_COLUMNS)
     ]
     return [*columns.values(), *lineage]
@@ -386,14 +381,15 @@ def mapped_sources() -> dict[str, list[Format]]:
 
 def mapped_sources_yaml(source: str, formats: list[Format]) -> str:
     """The dbt source YAML of one mapped-layout source."""
-    config_files = sorted({f"config/formats/{f.config_file}" for f in formats})
+    config_files = ", ".join(sorted({f"config/formats/{f.config_file}" for f in formats}))
+    description = f"{formats[0].source_description} Format config: {config_files}."
     lines = [
-        f"# Generated by `python -m rollcall.codegen` from {', '.join(config_files)}. Do not edit.",
+        f"# Generated by `python -m rollcall.codegen` from {config_files}. Do not edit.",
         "version: 2",
         "",
         "sources:",
         f"  - name: raw_{source}",
-        f"    description: {_quote(f'{formats[0].source_description} Format config: {chr(44).join(config_files)}.')}",
+        f"    description: {_quote(description)}",
         f"    schema: raw_{source}",
         "    tables:",
     ]
@@ -405,12 +401,12 @@ def mapped_sources_yaml(source: str, formats: list[Format]) -> str:
         if not description:
             raise ValueError(f"raw_{source}.{table}: no format landing in it has a description")
         lines += [f"      - name: {table}", f"        description: {_quote(description)}", "        columns:"]
-        for column, doc, pii, data_type in _table_columns(table_formats):
-            lines += [f"          - name: {column}", f"            description: {_quote(doc)}"]
-            if data_type:
-                lines.append(f"            data_type: {data_type}")
-            if pii:
-                lines.append(f"            meta: {{pii: {pii}}}")
+        for column in _table_columns(table_formats):
+            lines += [f"          - name: {column.name}", f"            description: {_quote(column.description)}"]
+            if column.data_type:
+                lines.append(f"            data_type: {column.data_type}")
+            if column.pii:
+                lines.append(f"            meta: {{pii: {column.pii}}}")
     return "\n".join(lines) + "\n"
 
 
@@ -426,7 +422,12 @@ def outputs() -> dict[Path, str]:
 
 
 def main() -> int:
-    for path, text in outputs().items():
+    try:
+        generated = outputs()
+    except ValueError as exc:  # a config or field-table entry without what the YAML needs
+        print(f"codegen: {exc}", file=sys.stderr)
+        return 1
+    for path, text in generated.items():
         path.write_text(text, encoding="utf-8")
         print(f"wrote {path.relative_to(PROJECT_ROOT)}")
     return 0

@@ -322,3 +322,16 @@ def test_every_mapped_raw_table_is_a_source_of_its_name(manifest):
 
     for qualified in load_catalog().raw_tables():
         assert f"source.rollcall.{qualified}" in manifest["sources"], qualified
+
+
+def test_codegen_refuses_a_mapped_column_without_description(tmp_path):
+    from loaders.mapped.formats import load_catalog
+
+    (tmp_path / "vendor.yml").write_text(
+        "source: vendor\ndescription: A vendor.\nformats:\n"
+        "  - {name: vendor_people, table: people, description: People., columns: [{name: person_id, headers: [ID]}]}\n",
+        encoding="utf-8",
+    )
+    (fmt,) = load_catalog(folder=tmp_path).formats.values()
+    with pytest.raises(ValueError, match=r"config/formats/vendor.yml: format vendor_people: column person_id has no"):
+        codegen.mapped_sources_yaml("vendor", [fmt])
