@@ -1,13 +1,16 @@
-"""Generate the OneRoster staging YAML from the field table and the staging SQL.
+"""Generate the staging YAML from the field table, the format configs and the staging SQL.
 
 ``seeds/oneroster_fields.csv`` holds each field's description, PII class, requiredness and
 enumeration. This module writes, from it:
 
 * ``_oneroster__sources.yml`` — every raw table and column, documented and PII-tagged;
 * ``_oneroster__models.yml`` — every staging model and column, with primary-key tests,
-  ``not_null`` for required fields and ``accepted_values`` for enumerations;
-* ``_sis__sources.yml`` and ``_messaging__sources.yml`` — every raw column of those mapped
-  sources, PII-tagged from ``config/formats`` (``pii:`` of each column).
+  ``not_null`` for required fields and ``accepted_values`` for enumerations.
+
+From each mapped-layout config (``config/formats/*.yml``: descriptions and PII classes of the
+source, its tables and columns) it writes ``_<source>__sources.yml`` in ``models/staging/<source>/``:
+every raw table with the columns the loader lands (phone digits and validity, derived values,
+repeated groups as JSON) and the lineage columns.
 
 Staging columns are traced to raw columns by reading ``macro('raw_column') ... as staged``
 in each staging model. Run ``python -m rollcall.codegen`` after changing either; a test
@@ -19,7 +22,11 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
+from loaders.mapped.formats import Column, Format, load_catalog
+from loaders.mapped.reader import EXTRAS_COLUMN as MAPPED_EXTRAS_COLUMN
+from loaders.mapped.reader import MAPPED_LINEAGE_COLUMNS
 from loaders.oneroster.settings import EXTRAS_COLUMN, Field, FileSpec, file_specs
 from rollcall.settings import PROJECT_ROOT
 
@@ -310,94 +317,126 @@ def _model_yaml(file_name: str, model: str, sql: str, spec: FileSpec) -> list[st
     return lines
 
 
-# Mapped sources whose raw tables are documented from config/formats (the others by hand)
-MAPPED_SOURCES = {
-    "sis": (
-        "SIS exports in the SchoolMessenger layouts (config/formats/schoolmessenger.yml), landed by"
-        " `rollcall load` with lineage. Values as sent (trimmed); dates converted to ISO text by the loader;"
-        " phone columns come with `<column>_digits` and `<column>_is_valid` (phonenumbers)."
-    ),
-    "messaging": "Contact preferences recorded by messaging systems (config/formats/messaging.yml).",
-}
 MAPPED_LINEAGE_DOCS = {
-    "_district_id": RAW_LINEAGE_DOCS["_district_id"],
-    "_source_file": RAW_LINEAGE_DOCS["_source_file"],
-    "_file_sha256": RAW_LINEAGE_DOCS["_file_sha256"],
+    MAPPED_EXTRAS_COLUMN: "Columns the file had beyond the format, as a JSON object (null when none).",
+    **{column: doc for column, doc in RAW_LINEAGE_DOCS.items() if column != EXTRAS_COLUMN},
     "_format": "Format (config/formats) the file was read as.",
-    "_load_id": RAW_LINEAGE_DOCS["_load_id"],
-    "_row_number": RAW_LINEAGE_DOCS["_row_number"],
-    "_loaded_at": RAW_LINEAGE_DOCS["_loaded_at"],
 }
+MAPPED_DATA_TYPES = {"_row_number": "bigint", "_loaded_at": "timestamp with time zone"}
+PII_RANK = {None: 0, "indirect": 1, "direct": 2}
 
 
-def _mapped_columns(formats) -> list[tuple[str, str, str | None]]:
-    """(column, description, PII class) of one raw table fed by ``formats``, in landed order."""
-    columns: dict[str, tuple[str, str | None]] = {}
+class RawColumn(NamedTuple):
+    name: str
+    description: str
+    pii: str | None = None
+    data_type: str | None = None
+
+
+def _phone_subject(column: Column) -> str:
+    """``Home phone as sent.`` -> ``Home phone`` (else the column name)."""
+    text = column.description.removesuffix(" as sent.")
+    return text if text != column.description else column.name
+
+
+def _format_columns(fmt: Format) -> list[RawColumn]:
+    """Every data column ``fmt`` lands, in order (lineage columns aside)."""
+    where = f"config/formats/{fmt.config_file}: format {fmt.name}"
+    out = []
+    for column in fmt.columns:
+        if not column.description:
+            raise ValueError(f"{where}: column {column.name} has no description")
+        out.append(RawColumn(column.name, column.description, column.pii))
+        if column.type == "phone":
+            subject = _phone_subject(column)
+            digits = f"{subject} as 10 digits (null when it is not a valid number)."
+            out.append(RawColumn(f"{column.name}_digits", digits, column.pii))
+            valid = f"Whether the {subject[0].lower()}{subject[1:]} is a valid number."
+            out.append(RawColumn(f"{column.name}_is_valid", valid, data_type="boolean"))
+    for derivation in fmt.derive:
+        values = sorted({value for *_, value in derivation.rules})
+        listed = ", ".join(values[:-1]) + f" or {values[-1]}" if len(values) > 1 else values[0]
+        out.append(RawColumn(derivation.column, f"Set by the loader from the file's columns or name: {listed}."))
+    if fmt.repeating is not None:
+        group = fmt.repeating
+        if not group.description:
+            raise ValueError(f"{where}: repeating group {group.name} has no description")
+        pii = max((c.pii for c in group.columns), key=PII_RANK.__getitem__, default=None)
+        out.append(RawColumn(group.json_column, group.description, pii))
+    return out
+
+
+def _table_columns(formats: list[Format]) -> list[RawColumn]:
+    """The raw table's columns: every format's data columns (the first format's wording), then lineage."""
+    columns: dict[str, RawColumn] = {}
     for fmt in formats:
-        by_name = {c.name: c for c in fmt.columns}
-        for name in fmt.landed_columns():
-            if name in columns:
-                continue
-            base = by_name.get(name.removesuffix("_digits").removesuffix("_is_valid"))
-            if name in by_name:
-                doc, pii = f"{', '.join(repr(h) for h in by_name[name].headers)} column as sent.", by_name[name].pii
-            elif base is not None and name.endswith("_digits"):
-                doc, pii = f"{base.name} as digits (phonenumbers, E.164 without +); null when unreadable.", base.pii
-            elif base is not None:
-                doc, pii = f"Whether {base.name} is a valid phone number (phonenumbers).", None
-            elif fmt.repeating is not None and name == fmt.repeating.json_column:
-                members = ", ".join(c.name for c in fmt.repeating.columns) or "value"
-                doc, pii = f"The repeated {fmt.repeating.name} columns as a JSON list ({members}).", "direct"
-            else:
-                doc, pii = f"Derived by the loader ({fmt.name}).", None
-            columns[name] = (doc, pii)
-    rows = [(name, doc, pii) for name, (doc, pii) in columns.items()]
-    rows.append(("_extras", "Columns the file had beyond the format, as a JSON object (null when none).", "direct"))
-    return rows + [(name, doc, None) for name, doc in MAPPED_LINEAGE_DOCS.items()]
+        for column in _format_columns(fmt):
+            if columns.setdefault(column.name, column).pii != column.pii:
+                raise ValueError(f"{fmt.qualified_table}.{column.name}: formats disagree on its PII class")
+    lineage = [
+        RawColumn(c, MAPPED_LINEAGE_DOCS[c], "direct" if c == MAPPED_EXTRAS_COLUMN else None, MAPPED_DATA_TYPES.get(c))
+        for c in (MAPPED_EXTRAS_COLUMN, *MAPPED_LINEAGE_COLUMNS)
+    ]
+    return [*columns.values(), *lineage]
 
 
-def mapped_sources_yaml(source: str) -> str:
-    """The sources YAML of a mapped source: every raw table and column, PII-tagged from the format config."""
-    from loaders.mapped.formats import load_catalog
+def mapped_sources() -> dict[str, list[Format]]:
+    """Formats per source (``sis``, ``star``, ...), in config order."""
+    by_source: dict[str, list[Format]] = {}
+    for fmt in load_catalog().formats.values():
+        by_source.setdefault(fmt.source, []).append(fmt)
+    return by_source
 
+
+def mapped_sources_yaml(source: str, formats: list[Format]) -> str:
+    """The dbt source YAML of one mapped-layout source."""
+    config_files = ", ".join(sorted({f"config/formats/{f.config_file}" for f in formats}))
+    description = f"{formats[0].source_description} Format config: {config_files}."
     lines = [
-        "# Generated by `python -m rollcall.codegen` from config/formats. Do not edit.",
+        f"# Generated by `python -m rollcall.codegen` from {config_files}. Do not edit.",
         "version: 2",
         "",
         "sources:",
         f"  - name: raw_{source}",
-        f"    description: {_quote(MAPPED_SOURCES[source])}",
+        f"    description: {_quote(description)}",
         f"    schema: raw_{source}",
         "    tables:",
     ]
-    for table, formats in load_catalog(None).raw_tables().items():
-        if formats[0].source != source:
-            continue
-        titles = "; ".join(f"{f.title} ({f.name})" for f in formats)
-        lines += [
-            f"      - name: {table.split('.', 1)[1]}",
-            f"        description: {_quote(f'Rows as landed, one per record per loaded file: {titles}.')}",
-            "        columns:",
-        ]
-        for name, doc, pii in _mapped_columns(formats):
-            lines += [f"          - name: {name}", f"            description: {_quote(doc)}"]
-            if pii:
-                lines += [f"            meta: {{pii: {pii}}}"]
-            if name == "_row_number":
-                lines += ["            data_type: bigint"]
+    tables: dict[str, list[Format]] = {}
+    for fmt in formats:
+        tables.setdefault(fmt.table, []).append(fmt)
+    for table, table_formats in tables.items():
+        description = next((f.description for f in table_formats if f.description), "")
+        if not description:
+            raise ValueError(f"raw_{source}.{table}: no format landing in it has a description")
+        lines += [f"      - name: {table}", f"        description: {_quote(description)}", "        columns:"]
+        for column in _table_columns(table_formats):
+            lines += [f"          - name: {column.name}", f"            description: {_quote(column.description)}"]
+            if column.data_type:
+                lines.append(f"            data_type: {column.data_type}")
+            if column.pii:
+                lines.append(f"            meta: {{pii: {column.pii}}}")
     return "\n".join(lines) + "\n"
 
 
+def mapped_sources_path(source: str) -> Path:
+    return PROJECT_ROOT / "models" / "staging" / source / f"_{source}__sources.yml"
+
+
 def outputs() -> dict[Path, str]:
-    mapped = {
-        PROJECT_ROOT / "models" / "staging" / source / f"_{source}__sources.yml": mapped_sources_yaml(source)
-        for source in MAPPED_SOURCES
-    }
-    return {SOURCES_YML: sources_yaml(), MODELS_YML: models_yaml(), **mapped}
+    generated = {SOURCES_YML: sources_yaml(), MODELS_YML: models_yaml()}
+    for source, formats in mapped_sources().items():
+        generated[mapped_sources_path(source)] = mapped_sources_yaml(source, formats)
+    return generated
 
 
 def main() -> int:
-    for path, text in outputs().items():
+    try:
+        generated = outputs()
+    except ValueError as exc:  # a config or field-table entry without what the YAML needs
+        print(f"codegen: {exc}", file=sys.stderr)
+        return 1
+    for path, text in generated.items():
         path.write_text(text, encoding="utf-8")
         print(f"wrote {path.relative_to(PROJECT_ROOT)}")
     return 0
