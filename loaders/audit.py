@@ -20,7 +20,7 @@ create table if not exists {AUDIT_SCHEMA}.load_log (
     source_path varchar not null,
     started_at timestamptz not null,
     finished_at timestamptz,
-    status varchar not null,          -- running | succeeded | partial | failed | refused
+    status varchar not null,          -- running | succeeded | partial | failed | refused | interrupted
     files_seen integer,
     files_loaded integer,
     files_skipped integer,
@@ -44,7 +44,7 @@ create table if not exists {AUDIT_SCHEMA}.file_log (
     mode varchar,                     -- bulk | delta | absent from the manifest; null when not stated
     started_at timestamptz not null,
     finished_at timestamptz,
-    status varchar not null,          -- running | loaded | skipped | refused | failed
+    status varchar not null,          -- running | loaded | skipped | refused | failed | interrupted
     rows_read bigint,
     rows_landed bigint,
     rows_quarantined bigint,
@@ -70,12 +70,19 @@ create table if not exists {AUDIT_SCHEMA}.quarantined_rows (
     row_number bigint not null,       -- record position in the file, header = 1
     error_type varchar not null,
     reason varchar not null,
-    raw_line varchar,                 -- withheld (null) for files that carry passwords
+    raw_line varchar,                 -- PII; files with a secret column: readable fields as JSON, or null
     quarantined_at timestamptz not null
 );
+comment on column {AUDIT_SCHEMA}.quarantined_rows.raw_line is
+    'pii: direct — the line as read, or for a file with a secret column its readable fields (loaders.secrets)';
 create or replace view {AUDIT_SCHEMA}.rejected_files as
     select * from {AUDIT_SCHEMA}.file_log where status in ('refused', 'failed');
 """
+
+
+def qualified(raw_table: str) -> str:
+    """``file_log.raw_table`` as ``schema.table`` (OneRoster files record the bare table name)."""
+    return raw_table if "." in raw_table else f"raw_oneroster.{raw_table}"
 
 
 def utc_now() -> datetime:
@@ -122,6 +129,56 @@ class AuditLog:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
         con.execute(DDL)
+
+    def mark_interrupted(self) -> int:
+        """Mark loads (and their files) left ``running`` by a process that died as
+        ``interrupted``; returns how many loads. Call only while holding the writer lock."""
+        stale = self.con.execute(f"select load_id from {AUDIT_SCHEMA}.load_log where status = 'running'").fetchall()
+        if not stale:
+            return 0
+        ids = [row[0] for row in stale]
+        reason = "interrupted: the load stopped before it finished; its files land again on the next load"
+        self.con.execute(
+            f"""update {AUDIT_SCHEMA}.load_log set status = 'interrupted', finished_at = ?,
+                error_text = coalesce(error_text, ?) where list_contains(?, load_id)""",
+            [utc_now(), reason, ids],
+        )
+        self.con.execute(
+            f"""update {AUDIT_SCHEMA}.file_log set status = 'interrupted', finished_at = ?,
+                error_text = coalesce(error_text, ?)
+                where status = 'running' and list_contains(?, load_id)""",
+            [utc_now(), reason, ids],
+        )
+        self._purge_unverified(ids)
+        return len(ids)
+
+    def _purge_unverified(self, load_ids: list[str]) -> None:
+        """Delete what interrupted loads landed of files they had not verified (raw rows,
+        tombstone events, quarantined rows): those files land again, in full, next time."""
+        unverified = self.con.execute(
+            f"""select load_id, file_sha256, raw_table from {AUDIT_SCHEMA}.file_log
+                where list_contains(?, load_id) and status <> 'loaded'""",
+            [load_ids],
+        ).fetchall()
+        for load_id, sha256, raw_table in unverified:
+            self.con.execute(
+                f"delete from {AUDIT_SCHEMA}.quarantined_rows where load_id = ? and file_sha256 = ?",
+                [load_id, sha256],
+            )
+            if raw_table and self._table_exists(qualified(raw_table)):
+                self.con.execute(
+                    f"delete from {qualified(raw_table)} where _load_id = ? and _file_sha256 = ?", [load_id, sha256]
+                )
+
+    def _table_exists(self, table: str) -> bool:
+        schema, name = table.split(".", 1)
+        return bool(
+            self.con.execute(
+                """select count(*) from duckdb_tables()
+                   where database_name = current_database() and schema_name = ? and table_name = ?""",
+                [schema, name],
+            ).fetchone()[0]
+        )
 
     def start_load(self, load_id: str, district_id: str, source_path: str, started_at: datetime) -> None:
         self.con.execute(

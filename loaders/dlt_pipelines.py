@@ -1,20 +1,27 @@
 """dlt's working folder for a warehouse, and its pipelines into that warehouse.
 
 One folder per warehouse FILE, beside it: ``<folder>/.<file name>.dlt``. dlt keeps its state,
-schemas and load packages there; a package a crashed load left pending is aborted by the next
-load of the same warehouse and never reaches another one. Packages are deleted once the
-landed rows are counted (``discard_packages``): their job files are copies of rows (parquet
-files with student names), which must not stay outside the warehouse.
+schemas and load packages there, so nothing of one warehouse's loads reaches another. Packages
+are deleted once the landed rows are counted (``discard_packages``): their job files are copies
+of rows (parquet files with student names), which must not stay outside the warehouse. Whatever
+a load that died left there is deleted by the next load of the same warehouse
+(``clear_packages``), never replayed: its files land again from the drop.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 from pathlib import Path
 
 import dlt
 import duckdb
+from dlt.common.runtime.collector import NULL_COLLECTOR, NullCollector
+
+from loaders.fault_points import FAULT_ENV, fault_point
+
+PACKAGE_STATES = ("new", "normalized", "loaded")  # dlt's folders of load packages under load/
 
 
 def pipelines_dir_for(database: Path) -> Path:
@@ -31,9 +38,11 @@ def new_pipeline(con: duckdb.DuckDBPyConnection, name: str, pipelines_dir: Path,
         pipelines_dir=str(pipelines_dir),
         destination=dlt.destinations.duckdb(con),
         dataset_name=dataset,
+        progress=_FaultCollector() if os.environ.get(FAULT_ENV) else NULL_COLLECTOR,
     )
     if _has_packages_to_abort(pipeline):
         pipeline.abort_packages()
+    _delete_packages(pipeline)  # a load that died may have left rows there
     return pipeline
 
 
@@ -50,5 +59,45 @@ def discard_packages(pipeline: dlt.Pipeline) -> None:
     if _has_packages_to_abort(pipeline):
         with contextlib.suppress(Exception):  # the load already failed; new_pipeline aborts it later
             pipeline.abort_packages()
-    for package_id in pipeline.list_completed_load_packages():
-        shutil.rmtree(pipeline.get_load_package_info(package_id).package_path, ignore_errors=True)
+    _delete_packages(pipeline)
+
+
+def clear_packages(pipelines_dir: Path) -> None:
+    """Delete the load packages of every pipeline of a warehouse: what a load that died left
+    (half-written, pending, completed). Called by a load holding the writer lock, before its
+    own packages exist; the rows of such packages are purged from the warehouse by the audit
+    (``AuditLog.mark_interrupted``) and land again from the files."""
+    if pipelines_dir.is_dir():
+        for root in pipelines_dir.iterdir():
+            if root.is_dir():
+                _clear_package_folders(root)
+
+
+def _delete_packages(pipeline: dlt.Pipeline) -> None:
+    """Delete every load package in the pipeline's folder: completed and aborted ones, and the
+    half-written ones of a process that died while extracting or normalizing. Only ever called
+    with no run of this pipeline under way (the writer lock is held)."""
+    _clear_package_folders(Path(pipeline.working_dir))
+
+
+def _clear_package_folders(root: Path) -> None:
+    for folder in (root / "normalize", root / "normalize" / "extracted", *(root / "load" / s for s in PACKAGE_STATES)):
+        if not folder.is_dir():
+            continue
+        for entry in folder.iterdir():
+            if entry.is_dir() and entry.name not in ("extracted", *PACKAGE_STATES):
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+class _FaultCollector(NullCollector):
+    """dlt's progress hooks as crash points (``loaders.fault_points``): the end of extract and of
+    normalize, and each load job done."""
+
+    def _stop(self) -> None:
+        step = (getattr(self, "step", "") or "").split(" ", 1)[0].lower()
+        if step in ("extract", "normalize"):
+            fault_point(f"dlt_{step}_done")
+
+    def update(self, name: str, inc: int = 1, *args, label: str | None = None, **kwargs) -> None:
+        if name == "Jobs" and inc == 1 and not label:
+            fault_point("dlt_job_done")

@@ -3,7 +3,7 @@
     {{ return(adapter.dispatch('date_from_parts', 'rollcall')(year, month, day)) }}
 {%- endmacro %}
 
-{% macro default__date_from_parts(year, month, day) -%}
+{% macro duckdb__date_from_parts(year, month, day) -%}
     make_date({{ year }}, {{ month }}, {{ day }})
 {%- endmacro %}
 
@@ -12,7 +12,7 @@
     {{ return(adapter.dispatch('unnest_days', 'rollcall')(start_date, end_date)) }}
 {%- endmacro %}
 
-{% macro default__unnest_days(start_date, end_date) -%}
+{% macro duckdb__unnest_days(start_date, end_date) -%}
     cast(unnest(generate_series(cast({{ start_date }} as timestamp), cast({{ end_date }} as timestamp) - interval 1 day, interval 1 day)) as date)
 {%- endmacro %}
 
@@ -21,6 +21,6 @@
     {{ return(adapter.dispatch('is_weekday', 'rollcall')(date_column)) }}
 {%- endmacro %}
 
-{% macro default__is_weekday(date_column) -%}
+{% macro duckdb__is_weekday(date_column) -%}
     (extract(isodow from {{ date_column }}) between 1 and 5)
 {%- endmacro %}

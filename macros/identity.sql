@@ -79,7 +79,7 @@
     {{ return(adapter.dispatch('normalize_name', 'rollcall')(column)) }}
 {%- endmacro %}
 
-{% macro default__normalize_name(column) -%}
+{% macro duckdb__normalize_name(column) -%}
     nullif(regexp_replace(lower(strip_accents(trim({{ column }}))), '[^a-z]', '', 'g'), '')
 {%- endmacro %}
 
@@ -88,6 +88,6 @@
     {{ return(adapter.dispatch('name_similarity', 'rollcall')(left_name, right_name)) }}
 {%- endmacro %}
 
-{% macro default__name_similarity(left_name, right_name) -%}
+{% macro duckdb__name_similarity(left_name, right_name) -%}
     jaro_winkler_similarity({{ left_name }}, {{ right_name }})
 {%- endmacro %}

@@ -3,7 +3,7 @@
     {{ return(adapter.dispatch('unnest_json_list', 'rollcall')(column)) }}
 {%- endmacro %}
 
-{% macro default__unnest_json_list(column) -%}
+{% macro duckdb__unnest_json_list(column) -%}
     unnest(from_json({{ column }}, '["json"]'))
 {%- endmacro %}
 
@@ -11,6 +11,6 @@
     {{ return(adapter.dispatch('json_text', 'rollcall')(item, key)) }}
 {%- endmacro %}
 
-{% macro default__json_text(item, key) -%}
+{% macro duckdb__json_text(item, key) -%}
     nullif(trim(json_extract_string({{ item }}, '$.{{ key }}')), '')
 {%- endmacro %}

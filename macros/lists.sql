@@ -3,7 +3,7 @@
     {{ return(adapter.dispatch('unnest_list', 'rollcall')(column)) }}
 {%- endmacro %}
 
-{% macro default__unnest_list(column) -%}
+{% macro duckdb__unnest_list(column) -%}
     unnest({{ column }})
 {%- endmacro %}
 
@@ -12,7 +12,7 @@
     {{ return(adapter.dispatch('unnest_list_with_position', 'rollcall')(column, value_alias, position_alias)) }}
 {%- endmacro %}
 
-{% macro default__unnest_list_with_position(column, value_alias, position_alias) -%}
+{% macro duckdb__unnest_list_with_position(column, value_alias, position_alias) -%}
     unnest({{ column }}) as {{ value_alias }},
     unnest(generate_series(1, len({{ column }}))) as {{ position_alias }}
 {%- endmacro %}
@@ -22,7 +22,7 @@
     {{ return(adapter.dispatch('split_user_identifier', 'rollcall')(item, part)) }}
 {%- endmacro %}
 
-{% macro default__split_user_identifier(item, part) -%}
+{% macro duckdb__split_user_identifier(item, part) -%}
     nullif(trim(regexp_extract(trim({{ item }}), '^\{?\s*([^:}]*?)\s*:\s*(.*?)\s*\}?$', {{ 1 if part == 'type' else 2 }})), '')
 {%- endmacro %}
 
@@ -34,7 +34,7 @@
     {{ return(adapter.dispatch('previous_slices_type', 'rollcall')()) }}
 {%- endmacro %}
 
-{% macro default__previous_slices_type() -%}
+{% macro duckdb__previous_slices_type() -%}
     struct(student_id varchar, attendance_date date)[]
 {%- endmacro %}
 
@@ -43,7 +43,7 @@
     {{ return(adapter.dispatch('collect_previous_slices', 'rollcall')(student_id, attendance_date)) }}
 {%- endmacro %}
 
-{% macro default__collect_previous_slices(student_id, attendance_date) -%}
+{% macro duckdb__collect_previous_slices(student_id, attendance_date) -%}
     list(distinct {'student_id': {{ student_id }}, 'attendance_date': {{ attendance_date }}})
 {%- endmacro %}
 
@@ -52,6 +52,6 @@
     {{ return(adapter.dispatch('unnest_previous_slices', 'rollcall')(slices, alias)) }}
 {%- endmacro %}
 
-{% macro default__unnest_previous_slices(slices, alias) -%}
+{% macro duckdb__unnest_previous_slices(slices, alias) -%}
     cross join lateral (select unnest({{ slices }}, recursive := true)) as {{ alias }}
 {%- endmacro %}

@@ -1,11 +1,11 @@
-{#- SQL the adapters spell differently, in one place (each dispatched: default__ is DuckDB). -#}
+{#- SQL the adapters spell differently, in one place: each macro dispatches, and the duckdb__ versions are the ones dbt-duckdb runs. -#}
 
 {#- A 64-bit float (dbt's type_float is a 32-bit REAL on DuckDB). -#}
 {% macro type_double() -%}
     {{ return(adapter.dispatch('type_double', 'rollcall')()) }}
 {%- endmacro %}
 
-{% macro default__type_double() -%}
+{% macro duckdb__type_double() -%}
     double
 {%- endmacro %}
 
@@ -14,7 +14,7 @@
     {{ return(adapter.dispatch('row_hash', 'rollcall')(columns)) }}
 {%- endmacro %}
 
-{% macro default__row_hash(columns) -%}
+{% macro duckdb__row_hash(columns) -%}
     hash({{ columns | join(', ') }})
 {%- endmacro %}
 
@@ -26,7 +26,7 @@
     {{ return(adapter.dispatch('inline_cte', 'rollcall')()) }}
 {%- endmacro %}
 
-{% macro default__inline_cte() -%}
+{% macro duckdb__inline_cte() -%}
     not materialized
 {%- endmacro %}
 
@@ -35,7 +35,7 @@
     {{ return(adapter.dispatch('materialized_cte', 'rollcall')()) }}
 {%- endmacro %}
 
-{% macro default__materialized_cte() -%}
+{% macro duckdb__materialized_cte() -%}
     materialized
 {%- endmacro %}
 
@@ -44,7 +44,7 @@
     {{ return(adapter.dispatch('integer_divide', 'rollcall')(numerator, denominator)) }}
 {%- endmacro %}
 
-{% macro default__integer_divide(numerator, denominator) -%}
+{% macro duckdb__integer_divide(numerator, denominator) -%}
     ({{ numerator }} // {{ denominator }})
 {%- endmacro %}
 
@@ -53,6 +53,6 @@
     {{ return(adapter.dispatch('type_timestamp_tz', 'rollcall')()) }}
 {%- endmacro %}
 
-{% macro default__type_timestamp_tz() -%}
+{% macro duckdb__type_timestamp_tz() -%}
     timestamp with time zone
 {%- endmacro %}

@@ -146,16 +146,18 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
+    from loaders.writer_lock import writer_lock
     from rollcall.build_plan import plan_build
     from rollcall.dbt import run_dbt
 
-    plan = plan_build(database_path(), args.extra)
-    if plan.is_empty:
-        print(f"rollcall build: {plan.reason}; nothing to build")
-        return EXIT_OK
-    changed = f" ({', '.join(s.removeprefix('source:') for s in plan.changed_sources)})" if plan.changed_sources else ""
-    print(f"rollcall build: {plan.reason}{changed}")
-    return run_dbt(["build", *plan.dbt_args])
+    with writer_lock(database_path()):
+        plan = plan_build(database_path(), args.extra)
+        if plan.is_empty:
+            print(f"rollcall build: {plan.reason}; nothing to build")
+            return EXIT_OK
+        changed = ", ".join(s.removeprefix("source:") for s in plan.changed_sources)
+        print(f"rollcall build: {plan.reason}{f' ({changed})' if changed else ''}")
+        return run_dbt(["build", *plan.dbt_args])
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -297,7 +299,13 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--truth", help="sis / multi-source: folder for the truth files (default OUT/../truth)")
     generate.set_defaults(func=_cmd_generate)
 
-    load = commands.add_parser("load", help="land a folder, .zip or .csv of OneRoster(+) files")
+    load = commands.add_parser(
+        "load",
+        help="land a folder, .zip or .csv of OneRoster(+) files",
+        epilog="Exit 0: everything landed; 3: a file was refused or rows were quarantined; 2: nothing could be "
+        "loaded; 1: landing failed; 4: another run kept the warehouse busy past $ROLLCALL_WRITER_TIMEOUT "
+        "seconds (default 600; load, pull and build wait for each other). See docs/loading.md.",
+    )
     load.add_argument("path")
     load.add_argument("--district", required=True, help="district id from seeds/districts.csv")
     load.add_argument("--database", help=f"DuckDB file (default $ROLLCALL_DUCKDB_PATH or {DEFAULT_DATABASE})")
@@ -319,7 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.set_defaults(func=_cmd_load)
 
-    build = commands.add_parser("build", help="run dbt build on the warehouse (extra args go to dbt)")
+    build = commands.add_parser(
+        "build",
+        help="run dbt build on the warehouse (extra args go to dbt)",
+        epilog="Exit 4 when another run kept the warehouse busy past $ROLLCALL_WRITER_TIMEOUT seconds (default 600).",
+    )
     build.set_defaults(func=_cmd_build)
 
     check = commands.add_parser(
@@ -415,7 +427,13 @@ def main(argv: list[str] | None = None) -> int:
     if extra and args.command != "build":  # only `build` passes unknown options on (to dbt)
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.extra = extra
-    return args.func(args)
+    from loaders.writer_lock import EXIT_BUSY, WarehouseBusy
+
+    try:
+        return args.func(args)
+    except WarehouseBusy as exc:
+        print(f"rollcall {args.command}: warehouse busy: {exc}", file=sys.stderr)
+        return EXIT_BUSY
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Generate the OneRoster staging YAML from the field table and the staging SQL.
+"""Generate the staging YAML from the field table, the format configs and the staging SQL.
 
 ``seeds/oneroster_fields.csv`` holds each field's description, PII class, requiredness and
 enumeration. This module writes, from it:
@@ -6,6 +6,11 @@ enumeration. This module writes, from it:
 * ``_oneroster__sources.yml`` — every raw table and column, documented and PII-tagged;
 * ``_oneroster__models.yml`` — every staging model and column, with primary-key tests,
   ``not_null`` for required fields and ``accepted_values`` for enumerations.
+
+From each mapped-layout config (``config/formats/*.yml``: descriptions and PII classes of the
+source, its tables and columns) it writes ``_<source>__sources.yml`` in ``models/staging/<source>/``:
+every raw table with the columns the loader lands (phone digits and validity, derived values,
+repeated groups as JSON) and the lineage columns.
 
 Staging columns are traced to raw columns by reading ``macro('raw_column') ... as staged``
 in each staging model. Run ``python -m rollcall.codegen`` after changing either; a test
@@ -17,7 +22,11 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
+from loaders.mapped.formats import Column, Format, load_catalog
+from loaders.mapped.reader import EXTRAS_COLUMN as MAPPED_EXTRAS_COLUMN
+from loaders.mapped.reader import MAPPED_LINEAGE_COLUMNS
 from loaders.oneroster.settings import EXTRAS_COLUMN, Field, FileSpec, file_specs
 from rollcall.settings import PROJECT_ROOT
 
@@ -57,6 +66,9 @@ RAW_LINEAGE_DOCS = {
     "_row_number": "Position of the record in its file, counting the header as row 1.",
     "_loaded_at": "When the load started (UTC).",
 }
+
+# columns of free text that may carry anything a district sent (names, contacts): always PII
+FREE_TEXT_PII = {EXTRAS_COLUMN: "direct", "extras": "direct"}
 
 STAGING_COMMON_DOCS = {
     "district_id": "District the record belongs to (district registry id).",
@@ -165,6 +177,8 @@ def sources_yaml() -> str:
                 lines += ["            meta:", f"              pii: {field.pii}"]
         for column, doc in RAW_LINEAGE_DOCS.items():
             lines += [f"          - name: {column}", f"            description: {_quote(doc)}"]
+            if column in FREE_TEXT_PII:
+                lines += ["            meta:", f"              pii: {FREE_TEXT_PII[column]}"]
     return "\n".join(lines) + "\n"
 
 
@@ -282,7 +296,11 @@ def _model_yaml(file_name: str, model: str, sql: str, spec: FileSpec) -> list[st
         else:
             raise ValueError(f"{model}.{column}: no field-table entry for raw column {lineage[column]!r}")
         lines += [f"      - name: {column}", f"        description: {_quote(doc)}"]
-        lines += _meta(field)
+        lines += (
+            _meta(field)
+            if column not in FREE_TEXT_PII
+            else ["        meta:", f"          pii: {FREE_TEXT_PII[column]}"]
+        )
         tests = _tests_for(field, column, is_key=column in (key, "district_id"), spec=spec)
         if field is not None and field.references and not field.is_list and field.data_type != "secret":
             target_model, target_key = _staging_key(field.references)
@@ -299,12 +317,126 @@ def _model_yaml(file_name: str, model: str, sql: str, spec: FileSpec) -> list[st
     return lines
 
 
+MAPPED_LINEAGE_DOCS = {
+    MAPPED_EXTRAS_COLUMN: "Columns the file had beyond the format, as a JSON object (null when none).",
+    **{column: doc for column, doc in RAW_LINEAGE_DOCS.items() if column != EXTRAS_COLUMN},
+    "_format": "Format (config/formats) the file was read as.",
+}
+MAPPED_DATA_TYPES = {"_row_number": "bigint", "_loaded_at": "timestamp with time zone"}
+PII_RANK = {None: 0, "indirect": 1, "direct": 2}
+
+
+class RawColumn(NamedTuple):
+    name: str
+    description: str
+    pii: str | None = None
+    data_type: str | None = None
+
+
+def _phone_subject(column: Column) -> str:
+    """``Home phone as sent.`` -> ``Home phone`` (else the column name)."""
+    text = column.description.removesuffix(" as sent.")
+    return text if text != column.description else column.name
+
+
+def _format_columns(fmt: Format) -> list[RawColumn]:
+    """Every data column ``fmt`` lands, in order (lineage columns aside)."""
+    where = f"config/formats/{fmt.config_file}: format {fmt.name}"
+    out = []
+    for column in fmt.columns:
+        if not column.description:
+            raise ValueError(f"{where}: column {column.name} has no description")
+        out.append(RawColumn(column.name, column.description, column.pii))
+        if column.type == "phone":
+            subject = _phone_subject(column)
+            digits = f"{subject} as 10 digits (null when it is not a valid number)."
+            out.append(RawColumn(f"{column.name}_digits", digits, column.pii))
+            valid = f"Whether the {subject[0].lower()}{subject[1:]} is a valid number."
+            out.append(RawColumn(f"{column.name}_is_valid", valid, data_type="boolean"))
+    for derivation in fmt.derive:
+        values = sorted({value for *_, value in derivation.rules})
+        listed = ", ".join(values[:-1]) + f" or {values[-1]}" if len(values) > 1 else values[0]
+        out.append(RawColumn(derivation.column, f"Set by the loader from the file's columns or name: {listed}."))
+    if fmt.repeating is not None:
+        group = fmt.repeating
+        if not group.description:
+            raise ValueError(f"{where}: repeating group {group.name} has no description")
+        pii = max((c.pii for c in group.columns), key=PII_RANK.__getitem__, default=None)
+        out.append(RawColumn(group.json_column, group.description, pii))
+    return out
+
+
+def _table_columns(formats: list[Format]) -> list[RawColumn]:
+    """The raw table's columns: every format's data columns (the first format's wording), then lineage."""
+    columns: dict[str, RawColumn] = {}
+    for fmt in formats:
+        for column in _format_columns(fmt):
+            if columns.setdefault(column.name, column).pii != column.pii:
+                raise ValueError(f"{fmt.qualified_table}.{column.name}: formats disagree on its PII class")
+    lineage = [
+        RawColumn(c, MAPPED_LINEAGE_DOCS[c], "direct" if c == MAPPED_EXTRAS_COLUMN else None, MAPPED_DATA_TYPES.get(c))
+        for c in (MAPPED_EXTRAS_COLUMN, *MAPPED_LINEAGE_COLUMNS)
+    ]
+    return [*columns.values(), *lineage]
+
+
+def mapped_sources() -> dict[str, list[Format]]:
+    """Formats per source (``sis``, ``star``, ...), in config order."""
+    by_source: dict[str, list[Format]] = {}
+    for fmt in load_catalog().formats.values():
+        by_source.setdefault(fmt.source, []).append(fmt)
+    return by_source
+
+
+def mapped_sources_yaml(source: str, formats: list[Format]) -> str:
+    """The dbt source YAML of one mapped-layout source."""
+    config_files = ", ".join(sorted({f"config/formats/{f.config_file}" for f in formats}))
+    description = f"{formats[0].source_description} Format config: {config_files}."
+    lines = [
+        f"# Generated by `python -m rollcall.codegen` from {config_files}. Do not edit.",
+        "version: 2",
+        "",
+        "sources:",
+        f"  - name: raw_{source}",
+        f"    description: {_quote(description)}",
+        f"    schema: raw_{source}",
+        "    tables:",
+    ]
+    tables: dict[str, list[Format]] = {}
+    for fmt in formats:
+        tables.setdefault(fmt.table, []).append(fmt)
+    for table, table_formats in tables.items():
+        description = next((f.description for f in table_formats if f.description), "")
+        if not description:
+            raise ValueError(f"raw_{source}.{table}: no format landing in it has a description")
+        lines += [f"      - name: {table}", f"        description: {_quote(description)}", "        columns:"]
+        for column in _table_columns(table_formats):
+            lines += [f"          - name: {column.name}", f"            description: {_quote(column.description)}"]
+            if column.data_type:
+                lines.append(f"            data_type: {column.data_type}")
+            if column.pii:
+                lines.append(f"            meta: {{pii: {column.pii}}}")
+    return "\n".join(lines) + "\n"
+
+
+def mapped_sources_path(source: str) -> Path:
+    return PROJECT_ROOT / "models" / "staging" / source / f"_{source}__sources.yml"
+
+
 def outputs() -> dict[Path, str]:
-    return {SOURCES_YML: sources_yaml(), MODELS_YML: models_yaml()}
+    generated = {SOURCES_YML: sources_yaml(), MODELS_YML: models_yaml()}
+    for source, formats in mapped_sources().items():
+        generated[mapped_sources_path(source)] = mapped_sources_yaml(source, formats)
+    return generated
 
 
 def main() -> int:
-    for path, text in outputs().items():
+    try:
+        generated = outputs()
+    except ValueError as exc:  # a config or field-table entry without what the YAML needs
+        print(f"codegen: {exc}", file=sys.stderr)
+        return 1
+    for path, text in generated.items():
         path.write_text(text, encoding="utf-8")
         print(f"wrote {path.relative_to(PROJECT_ROOT)}")
     return 0

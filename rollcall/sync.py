@@ -35,6 +35,7 @@ import yaml
 from loaders.audit import AUDIT_SCHEMA
 from loaders.oneroster.settings import file_specs
 from loaders.registry import UnknownDistrictError, get_district
+from loaders.writer_lock import WarehouseBusy, connect_writer, writer_lock
 from rollcall.settings import PROJECT_ROOT
 
 if TYPE_CHECKING:  # the source modules import dlt; a run that finds the lock held never needs it
@@ -355,7 +356,7 @@ def record_run(database: Path, run_id: str, now: datetime, started_at: datetime,
     """Write the source run to ``audit.sync_log`` and each due entity's outcome to ``audit.sync_state``."""
     database.parent.mkdir(parents=True, exist_ok=True)
     load_id = run.report.load_id if run.report is not None and run.report.load_id else None
-    with duckdb.connect(str(database)) as con:
+    with writer_lock(database), connect_writer(database) as con:
         con.execute(STATE_DDL)
         con.execute("begin transaction")
         for entity in run.due:
@@ -613,7 +614,7 @@ def _run_locked(
             run = run_source(source, config.district_id, database, due, send_all, full)
             try:
                 record_run(database, run_id, as_of, started_at, run)
-            except duckdb.Error as exc:  # the load ran; only its bookkeeping could not be written
+            except (duckdb.Error, WarehouseBusy) as exc:  # the load ran; only its bookkeeping could not be written
                 echo(f"  could not record the outcome in {database}: {_one_line(exc)}")
                 failed = True
             runs += 1

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from loaders.secrets import secret_positions
+
 FORMATS_DIR = Path(__file__).resolve().parents[2] / "config" / "formats"
 COLUMN_TYPES = ("text", "date", "timestamp", "phone", "email")
 FORMAT_KINDS = ("snapshot", "events")
@@ -46,6 +48,7 @@ class Column:
     type: str = "text"
     references: str | None = None
     pii: str | None = None
+    description: str = ""  # for the generated source YAML (rollcall/codegen.py)
 
     @property
     def normalized_headers(self) -> tuple[str, ...]:
@@ -60,6 +63,7 @@ class Repeating:
     pattern: re.Pattern[str]  # on the normalized header; group 1 = the number, group 2 = the member
     columns: tuple[Column, ...] = ()
     value_only: bool = False  # "Period 3" columns: the number is the member, the cell the value
+    description: str = ""
 
     @property
     def json_column(self) -> str:
@@ -91,6 +95,8 @@ class Format:
     district_id_columns: tuple[str, ...] = ()
     district_name_columns: tuple[str, ...] = ()
     config_file: str = ""
+    description: str = ""  # of the raw table's rows
+    source_description: str = ""  # of the raw schema (the config file's top-level description)
 
     @property
     def schema(self) -> str:
@@ -139,6 +145,7 @@ def _column(raw: dict, where: str) -> Column:
         type=column_type,
         references=references,
         pii=raw.get("pii"),
+        description=str(raw.get("description", "")),
     )
 
 
@@ -174,6 +181,7 @@ def _build(raw: dict, document: dict, config_file: str) -> Format:
             pattern=re.compile(group["group_pattern"]),
             columns=tuple(_column(c, f"{where} repeating") for c in group.get("columns", ())),
             value_only=bool(group.get("value_only", False)),
+            description=str(group.get("description", "")),
         )
         names.append(repeating.json_column)
     unknown_key = [k for k in key if k not in names and not (repeating and k == repeating.name)]
@@ -209,6 +217,8 @@ def _build(raw: dict, document: dict, config_file: str) -> Format:
         district_id_columns=tuple(district.get("id_columns") or ()),
         district_name_columns=tuple(district.get("name_columns") or ()),
         config_file=config_file,
+        description=str(raw.get("description", "")),
+        source_description=str(document.get("description", "")),
     )
 
 
@@ -309,7 +319,10 @@ def match_header(fmt: Format, header: list[str]) -> HeaderMatch:
     for column in fmt.columns:
         for spelling in column.normalized_headers:
             lookup.setdefault(spelling, column.name)
+    secrets = set(secret_positions(header))  # never mapped, never kept in extras
     for position, name in enumerate(normalized):
+        if position in secrets:
+            continue
         canonical = lookup.get(name)
         if canonical is not None and canonical not in columns:
             columns[canonical] = position

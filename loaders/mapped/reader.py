@@ -42,6 +42,7 @@ from loaders.oneroster.csv_reader import (
     lf_only_copy,
     read_csv_with_rejects,
 )
+from loaders.secrets import dropped_detail, kept_line, secret_names
 
 EXTRAS_COLUMN = "_extras"
 MAPPED_LINEAGE_COLUMNS = (
@@ -141,6 +142,9 @@ def read_mapped_csv(
     ``schools`` is the district's known school ids for ``references: school`` columns (None:
     unknown, the check is skipped with a warning). Raises ``FileRefused``.
     """
+    secrets = secret_names(header)
+    if secrets:
+        result.warn("secret_dropped", dropped_detail(secrets), len(secrets))
     if count_encoding_deviations(path, result):
         with lf_only_copy(path) as normalized:
             return _read(con, normalized, header, match, lineage, result, schools)
@@ -198,7 +202,7 @@ def _read(
                     row,
                     error_type,
                     reason,
-                    raw_line,
+                    kept_line(header, raw_line)[0],
                     lineage.loaded_at,
                 ]
                 for row, error_type, reason, raw_line in sorted(quarantine)

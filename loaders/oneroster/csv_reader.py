@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from loaders.audit import AUDIT_SCHEMA, FileResult
 from loaders.oneroster.settings import EXTRAS_COLUMN, FILE_ROW, LINEAGE_COLUMNS, FileSpec
+from loaders.secrets import dropped_detail, is_secret_column, kept_line
 
 
 class FileRefused(Exception):
@@ -54,6 +55,7 @@ class HeaderMap:
     width: int
     has_secret: bool
     trailing_empty: int = 0  # empty names at the end of the header (spreadsheet exports)
+    names: tuple[str, ...] = ()  # the header as read
 
 
 _unique = itertools.count()
@@ -129,7 +131,7 @@ def map_header(header: list[str], spec: FileSpec, result: FileResult, version: s
     lookup = spec.lookup()
     fields: dict[str, int] = {}
     extras: dict[str, int] = {}
-    has_secret = False
+    secrets: list[str] = []
     trailing_empty = 0
     while trailing_empty < len(header) and not header[len(header) - 1 - trailing_empty].strip():
         trailing_empty += 1
@@ -145,6 +147,9 @@ def map_header(header: list[str], spec: FileSpec, result: FileResult, version: s
             continue
         name = raw_name.strip()
         field = lookup.get(name.lower())
+        if is_secret_column(name) or (field is not None and field.is_secret):
+            secrets.append(name)  # never read (loaders.secrets)
+            continue
         if field is None:
             extra_name = name or f"column_{position + 1}"
             if extra_name in extras:
@@ -154,7 +159,6 @@ def map_header(header: list[str], spec: FileSpec, result: FileResult, version: s
         if field.name in fields:
             raise FileRefused(f"columns {header[fields[field.name]]!r} and {raw_name!r} both map to {field.name!r}")
         fields[field.name] = position
-        has_secret = has_secret or field.is_secret
         if raw_name != field.name:
             kind = "header_case" if name.lower() == field.name.lower() else "header_alias"
             result.warn(kind, f"column {raw_name!r} read as {field.name!r}")
@@ -166,9 +170,9 @@ def map_header(header: list[str], spec: FileSpec, result: FileResult, version: s
             result.warn("missing_optional_column", f"optional column {field.name!r} absent; left empty")
     if extras:
         result.warn("extra_columns", f"kept in {EXTRAS_COLUMN}: {', '.join(extras)}", len(extras))
-    if has_secret:
-        result.warn("secret_dropped", "password column dropped: passwords are never stored")
-    return HeaderMap(fields, extras, len(header), has_secret, trailing_empty)
+    if secrets:
+        result.warn("secret_dropped", dropped_detail(secrets), len(secrets))
+    return HeaderMap(fields, extras, len(header), bool(secrets), trailing_empty, tuple(header))
 
 
 def _sql_string(value: str) -> str:
@@ -374,6 +378,8 @@ def scan_oneroster_csv(
                 "loaded_at": lineage.loaded_at,
             },
         )
+        if header.has_secret:
+            _keep_readable_fields(con, errors_table, header, lineage)
         rejected = np.array(
             [row[0] for row in con.execute(f"select distinct line from {errors_table} order by line").fetchall()],
             dtype=np.int64,
@@ -403,6 +409,24 @@ def scan_oneroster_csv(
         result.mode = lineage.file_mode
     scan.mode = result.mode
     return scan
+
+
+def _keep_readable_fields(
+    con: duckdb.DuckDBPyConnection, errors_table: str, header: HeaderMap, lineage: Lineage
+) -> None:
+    """Quarantined lines of a file with a secret column: store their readable fields instead of
+    the withheld line (``loaders.secrets.kept_line``)."""
+    lines = con.execute(
+        f"select line, trim(any_value(csv_line), chr(10) || chr(13)) from {errors_table} group by line"
+    ).fetchall()
+    kept = [(kept_line(header.names, text)[0], line) for line, text in lines]
+    if not any(text is not None for text, _ in kept):
+        return
+    con.executemany(
+        f"update {AUDIT_SCHEMA}.quarantined_rows set raw_line = ?"
+        " where load_id = ? and file_sha256 = ? and row_number = ?",
+        [[text, lineage.load_id, lineage.file_sha256, line] for text, line in kept if text is not None],
+    )
 
 
 def read_csv_with_rejects(

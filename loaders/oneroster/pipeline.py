@@ -32,7 +32,8 @@ import pyarrow as pa
 
 from loaders.audit import AuditLog, FileResult, utc_now
 from loaders.district_gate import Evidence, distinct_values, judge_drop, record_decisions
-from loaders.dlt_pipelines import discard_packages, new_pipeline, pipelines_dir_for
+from loaders.dlt_pipelines import clear_packages, discard_packages, new_pipeline, pipelines_dir_for
+from loaders.fault_points import fault_point
 from loaders.mapped.formats import FormatCatalog, HeaderMatch, detect_format, load_catalog
 from loaders.mapped.pipeline import (
     MappedLanding,
@@ -66,6 +67,7 @@ from loaders.oneroster.settings import (
 )
 from loaders.package import PackageFile, open_package
 from loaders.registry import REGISTRY_PATH, get_district, load_registry
+from loaders.writer_lock import connect_writer, writer_lock
 
 RAW_SCHEMA = "raw_oneroster"
 PIPELINE_NAME = "rollcall_oneroster"
@@ -324,7 +326,8 @@ def load_package(
 
     Raises ``UnknownDistrictError``, ``PackageError`` or ``FormatConfigError`` before anything is
     written when the district is not in ``registry``, the drop cannot be opened or the mapping
-    file is malformed.
+    file is malformed; ``WarehouseBusy`` when another writer keeps the warehouse past the
+    timeout (``loaders.writer_lock``).
     """
     target = get_district(district_id, registry)  # refuse unknown districts before touching the warehouse
     districts = load_registry(registry)
@@ -338,14 +341,18 @@ def load_package(
     load_id = new_load_id()
     started_at = utc_now()
     with (
+        writer_lock(database),
         open_package(location) as files,
-        duckdb.connect(str(database)) as con,
+        connect_writer(database) as con,
         tempfile.TemporaryDirectory(prefix="rollcall-load-") as scratch,
     ):
         audit = AuditLog(con)
+        audit.mark_interrupted()  # loads still 'running' died: we hold the writer lock
+        clear_packages(pipelines_dir)  # and whatever packages they left
         ensure_raw_tables(con)
         ensure_mapped_raw_tables(con, catalog)
         audit.start_load(load_id, district_id, source_label or str(location), started_at)
+        fault_point("load_started")
         manifest = read_manifest(files)
         version = oneroster_version(manifest, files)
         report = LoadReport(load_id, district_id, "running", version)
@@ -420,6 +427,7 @@ def load_package(
                 mapped.append(landing)
             audit.record_file(load_id, district_id, plan.result)
 
+        fault_point("files_prepared")
         dlt_load_id = None
         pipelines: list[dlt.Pipeline] = []
         try:
@@ -440,18 +448,22 @@ def load_package(
                 discard_packages(pipeline)
             return report
 
+        fault_point("dlt_landed")
         for landing in landings:
             _verify_landed(con, landing, load_id)
             audit.record_file(load_id, district_id, landing.result)
+            fault_point("file_verified")
         for landing in mapped:
             verify_mapped(con, landing, load_id)
             audit.record_file(load_id, district_id, landing.result)
         for pipeline in pipelines:
             discard_packages(pipeline)
+        fault_point("packages_discarded")
 
         problems = any(f.status in ("refused", "failed") or f.rows_quarantined for f in report.files)
         report.status = "partial" if problems else "succeeded"
         audit.finish_load(load_id, report.status, report.files, dlt_load_id, oneroster_version=version)
+        fault_point("load_finished")
         return report
 
 
@@ -566,6 +578,7 @@ def _prepare_file(
         result.mode, result.status, result.finished_at = mode, "skipped", utc_now()
         result.error_text = f"identical file already loaded by load {previous}"
         return None
+    _drop_unverified_attempts(con, spec, district_id, package_file.sha256)
     lineage = Lineage(district_id, package_file.name, package_file.sha256, load_id, started_at, mode)
     scan = scan_oneroster_csv(con, package_file.path, spec, lineage, result, version, scratch)
     tombstones = None
@@ -576,6 +589,26 @@ def _prepare_file(
         [district_id, package_file.sha256],
     )
     return _Landing(result, spec, scan, lineage, tombstones)
+
+
+def _drop_unverified_attempts(con: duckdb.DuckDBPyConnection, spec: FileSpec, district_id: str, sha256: str) -> None:
+    """Delete what earlier attempts at this file that were never verified (a failed landing)
+    left: before the bulk tombstones are worked out, so that they start from the clean history."""
+    attempts = con.execute(
+        """select count(*) from audit.file_log where district_id = ? and file_sha256 = ?
+           and status in ('failed', 'interrupted', 'running')""",
+        [district_id, sha256],
+    ).fetchone()[0]
+    if not attempts:  # the usual case: no scan of the raw table
+        return
+    con.execute(
+        f"""delete from {RAW_SCHEMA}.{spec.table}
+            where _district_id = $district and _file_sha256 = $sha and _load_id not in (
+                select load_id from audit.file_log
+                where district_id = $district and file_sha256 = $sha and status = 'loaded'
+            )""",
+        {"district": district_id, "sha": sha256},
+    )
 
 
 def _verify_landed(con: duckdb.DuckDBPyConnection, landing: _Landing, load_id: str) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from loaders.oneroster.settings import Field, FileSpec, file_specs
+from loaders.secrets import without_secrets
 
 # Response keys that carry each entity's records. The spec's collection key comes first; the
 # singular key is what single-record endpoints (and some vendors' collections) use.
@@ -140,7 +141,7 @@ def flatten_record(entity: str, record: dict[str, Any]) -> tuple[dict[str, str],
     keys = _key_map(entity)
     values: dict[str, str] = {}
     extras: dict[str, str] = {}
-    for key, value in record.items():
+    for key, value in without_secrets(record).items():  # never read, at any depth (loaders.secrets)
         lower = str(key).lower()
         if lower in keys:
             field = keys[lower]

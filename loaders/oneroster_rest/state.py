@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from loaders.audit import AUDIT_SCHEMA, utc_now
+from loaders.writer_lock import connect_writer, writer_lock
 
 STATE_TABLE = f"{AUDIT_SCHEMA}.rest_pull_state"
 
@@ -74,7 +75,7 @@ def save_state(
     if not updates:
         return
     now = utc_now()
-    with duckdb.connect(str(database)) as con:
+    with writer_lock(database), connect_writer(database) as con:
         con.execute(DDL)
         con.execute("begin transaction")
         for entity, (cursor_value, full) in updates.items():

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
-
 from loaders.audit import AUDIT_SCHEMA, utc_now
+from loaders.writer_lock import connect_writer, writer_lock
 
 TABLE = f"{AUDIT_SCHEMA}.sftp_files"
 
@@ -64,7 +63,7 @@ def read_prints(database: Path, district_id: str, source_url: str) -> dict[str, 
     """Remembered members by remote file name; empty when the warehouse or table does not exist."""
     if not database.exists():
         return {}
-    with duckdb.connect(str(database)) as con:
+    with writer_lock(database), connect_writer(database) as con:
         exists = con.execute(
             "select count(*) from information_schema.tables where table_schema = ? and table_name = 'sftp_files'",
             [AUDIT_SCHEMA],
@@ -88,7 +87,7 @@ def write_prints(database: Path, district_id: str, source_url: str, prints: Iter
     if not prints:
         return
     recorded_at = utc_now()
-    with duckdb.connect(str(database)) as con:
+    with writer_lock(database), connect_writer(database) as con:
         con.execute(DDL)
         con.execute("begin transaction")
         for remote_name in sorted({p.remote_name for p in prints}):

@@ -18,7 +18,7 @@
     {{ return(adapter.dispatch('parse_date', 'rollcall')(column)) }}
 {%- endmacro %}
 
-{% macro default__parse_date(column) -%}
+{% macro duckdb__parse_date(column) -%}
     coalesce(
         try_cast(left({{ clean_text(column) }}, 10) as date),
         cast(try_strptime({{ clean_text(column) }}, '%m/%d/%Y') as date)
@@ -30,10 +30,10 @@
     {{ return(adapter.dispatch('parse_timestamp', 'rollcall')(column)) }}
 {%- endmacro %}
 
-{% macro default__parse_timestamp(column) -%}
+{% macro duckdb__parse_timestamp(column) -%}
     coalesce(
         try_cast({{ clean_text(column) }} as timestamp),
-        cast({{ default__parse_date(column) }} as timestamp)
+        cast({{ duckdb__parse_date(column) }} as timestamp)
     )
 {%- endmacro %}
 
@@ -60,7 +60,7 @@
     {{ return(adapter.dispatch('split_list', 'rollcall')(column)) }}
 {%- endmacro %}
 
-{% macro default__split_list(column) -%}
+{% macro duckdb__split_list(column) -%}
     list_filter(list_transform(string_split(coalesce({{ column }}, ''), ','), x -> trim(x)), x -> x <> '')
 {%- endmacro %}
 

@@ -61,7 +61,7 @@
     {{ return(adapter.dispatch('digits_only', 'rollcall')(column)) }}
 {%- endmacro %}
 
-{% macro default__digits_only(column) -%}
+{% macro duckdb__digits_only(column) -%}
     regexp_replace({{ clean_text(column) }}, '[^0-9]', '', 'g')
 {%- endmacro %}
 

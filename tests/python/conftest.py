@@ -135,6 +135,7 @@ def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> SampleWarehous
     if HAS_SHARED_FIXTURES:
         assert load_package(GRAND_BEND_11, "grand-bend", database).status == "succeeded"
         districts.append("grand-bend")
-    result = run_rollcall("build", database=database)
+    # the run's one build with dbt's unit tests (they check code, not rows; a failing one fails it)
+    result = run_rollcall("build", database=database, unit_tests=True)
     assert result.returncode == 0, result.stdout[-4000:]
     return SampleWarehouse(drop, root / "sample" / "truth", database, result.stdout, tuple(districts))

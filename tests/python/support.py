@@ -87,19 +87,25 @@ def dbt_target_path(args: tuple[str, ...] = (), *, cli: bool = False) -> Path:
     return folder
 
 
-def dbt_env(database: Path, args: tuple[str, ...], *, cli: bool = False) -> dict[str, str]:
+# dbt's unit tests check the project's code, the same in every build of a pytest run: they run in the
+# session's sample build (conftest.py) and wherever a test asks for them, not in every test build.
+SKIP_UNIT_TESTS = {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
+
+
+def dbt_env(database: Path, args: tuple[str, ...], *, cli: bool = False, unit_tests: bool = False) -> dict[str, str]:
     """The environment of a dbt run, or of a rollcall command (``cli``), on ``database``."""
     return dict(
         os.environ,
         ROLLCALL_DUCKDB_PATH=str(stable_path(database)),
         DBT_TARGET_PATH=str(dbt_target_path(args, cli=cli)),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        **({} if unit_tests else SKIP_UNIT_TESTS),
     )
 
 
-def run_rollcall(*args: str, database: Path | None = None) -> subprocess.CompletedProcess:
-    """Run the CLI as a user would, in a subprocess."""
-    env = dict(os.environ) if database is None else dbt_env(database, args, cli=True)
+def run_rollcall(*args: str, database: Path | None = None, unit_tests: bool = False) -> subprocess.CompletedProcess:
+    """Run the CLI as a user would, in a subprocess (dbt's unit tests only when asked for)."""
+    env = dict(os.environ) if database is None else dbt_env(database, args, cli=True, unit_tests=unit_tests)
     return subprocess.run(
         [sys.executable, "-m", "rollcall.cli", *args],
         cwd=PROJECT_ROOT,
@@ -165,7 +171,9 @@ class SampleWarehouse:
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / self.database.name
         shutil.copy(self.database, target)
-        pipelines = self.database.parent / ".dlt_pipelines"
+        from loaders.dlt_pipelines import pipelines_dir_for
+
+        pipelines = pipelines_dir_for(self.database)
         if pipelines.is_dir():
-            shutil.copytree(pipelines, folder / ".dlt_pipelines")
+            shutil.copytree(pipelines, pipelines_dir_for(target))
         return target

@@ -349,7 +349,7 @@ def test_broken_drop_is_explained_in_plain_words(broken: CheckRun) -> None:
         "warning  1 row fills status or dateLastModified, which a bulk file leaves empty",
         "error    1 row has no sourcedId and would be left out",
         "warning  1 row could not be read and was set aside (too many columns: 1)",
-        "warning  secret_dropped: password column dropped: passwords are never stored",
+        "warning  secret_dropped: secret column(s) not read: password; secrets are never stored",
     ]
     for line in expected:
         assert line in lines, line

@@ -124,10 +124,13 @@ def replayed(tmp_path_factory: pytest.TempPathFactory, recorded_server: ReplaySe
     registry = write_registry(root, {"clever-demo": ("", clever_id)})
     database, pipelines = root / "warehouse.duckdb", root / "pipelines"
     source = {"kind": "clever", "base_url": recorded_server.url, "api_version": "v1.1", "page_size": 100}
-    temp_before = set(Path(tempfile.gettempdir()).glob("rollcall-clever-*"))
+    # a temporary folder of this test's own: other runs on the machine use the system one
+    temp = root / "tmp"
+    temp.mkdir()
     recorded_server.seen.clear()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(TOKEN_ENV, RECORDED_TOKEN)
+        patch.setattr(tempfile, "tempdir", str(temp))
         first = pull(
             source, district_id="clever-demo", database=database, full=True, registry=registry, pipelines_dir=pipelines
         )
@@ -143,7 +146,7 @@ def replayed(tmp_path_factory: pytest.TempPathFactory, recorded_server: ReplaySe
         "second": second,
         "requests": requests_first,
         "counts_first": counts_first,
-        "temp_left": set(Path(tempfile.gettempdir()).glob("rollcall-clever-*")) - temp_before,
+        "temp_left": set(temp.iterdir()),
         "registry": registry,
         "source": source,
     }

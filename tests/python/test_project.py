@@ -1,14 +1,16 @@
 """Project rules checked over dbt's manifest (the reviewer rules of dbt-project-evaluator) and
-the generated staging YAML."""
+the generated source and staging YAML."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from rollcall import codegen
@@ -18,26 +20,36 @@ from tests.python.support import dbt_env, dbt_target_path
 LAYER_PREFIXES = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("dim_", "fct_")}
 
 
-@pytest.fixture(scope="module")
-def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    target = tmp_path_factory.mktemp("dbt-target")
-    # the tests' usual warehouse path and their partial parse, when an earlier test left one:
-    # dbt re-reads only the files changed since (the manifest is the same as a full parse's)
-    env = dbt_env(target / "warehouse.duckdb", ())
-    partial_parse = dbt_target_path() / "partial_parse.msgpack"  # a plain dbt run's
-    if partial_parse.is_file():
-        shutil.copy(partial_parse, target / partial_parse.name)
+def _dbt(*args: str, target: Path) -> subprocess.CompletedProcess:
+    """A dbt command on the project, its artifacts and partial parse in ``target``."""
     dbt = Path(sys.executable).parent / "dbt"
-    result = subprocess.run(
-        [str(dbt), "parse", "--project-dir", ".", "--profiles-dir", "profiles", "--target-path", str(target)],
+    return subprocess.run(
+        [str(dbt), *args, "--project-dir", ".", "--profiles-dir", "profiles", "--target-path", str(target)],
         cwd=PROJECT_ROOT,
-        env=env,
+        env=dbt_env(target / "warehouse.duckdb", ()),
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+@pytest.fixture(scope="module")
+def parsed_target(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A dbt target folder holding the parsed project (manifest.json and partial parse)."""
+    target = tmp_path_factory.mktemp("dbt-target")
+    # the tests' usual warehouse path and their partial parse, when an earlier test left one:
+    # dbt re-reads only the files changed since (the manifest is the same as a full parse's)
+    partial_parse = dbt_target_path() / "partial_parse.msgpack"  # a plain dbt run's
+    if partial_parse.is_file():
+        shutil.copy(partial_parse, target / partial_parse.name)
+    result = _dbt("parse", target=target)
     assert result.returncode == 0, result.stdout[-3000:]
-    return json.loads((target / "manifest.json").read_text())
+    return target
+
+
+@pytest.fixture(scope="module")
+def manifest(parsed_target: Path) -> dict:
+    return json.loads((parsed_target / "manifest.json").read_text())
 
 
 def _models(manifest: dict) -> list[dict]:
@@ -45,8 +57,58 @@ def _models(manifest: dict) -> list[dict]:
 
 
 def test_generated_staging_yaml_is_up_to_date():
-    for path, text in codegen.outputs().items():
+    outputs = codegen.outputs()
+    assert {path.parent.name for path in outputs} >= {
+        "oneroster",
+        "sis",
+        "messaging",
+        "powerschool",
+        "classlink",
+        "star",
+    }
+    for path, text in outputs.items():
         assert path.read_text(encoding="utf-8") == text, f"{path.name} is stale: run `make codegen`"
+
+
+def test_mapped_sources_document_every_landed_column():
+    """The generated source YAML of every mapped layout lists exactly the columns the loader
+    creates, in order, each described, with the config's PII classes."""
+    import duckdb
+    import yaml
+
+    from loaders.mapped.formats import load_catalog
+    from loaders.mapped.pipeline import ensure_mapped_raw_tables
+
+    catalog = load_catalog()
+    con = duckdb.connect()
+    ensure_mapped_raw_tables(con, catalog)
+    pii = {(f.schema, f.table, c.name): c.pii for f in catalog.formats.values() for c in f.columns}
+    documented = set()
+    for source in codegen.mapped_sources():
+        (raw,) = yaml.safe_load(codegen.mapped_sources_path(source).read_text(encoding="utf-8"))["sources"]
+        for table in raw["tables"]:
+            landed = con.execute(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ?"
+                " order by ordinal_position",
+                [raw["schema"], table["name"]],
+            ).fetchall()
+            assert [c["name"] for c in table["columns"]] == [name for (name,) in landed], table["name"]
+            for column in table["columns"]:
+                assert column["description"].strip(), f"{raw['name']}.{table['name']}.{column['name']}"
+                expected = pii.get((raw["schema"], table["name"], column["name"]))
+                if expected or column["name"] == "_extras":
+                    assert column.get("meta", {}).get("pii") == (expected or "direct"), column["name"]
+            documented.add(f"{raw['schema']}.{table['name']}")
+    assert documented == set(catalog.raw_tables())
+    sis_students = next(
+        t
+        for t in yaml.safe_load(codegen.mapped_sources_path("sis").read_text())["sources"][0]["tables"]
+        if t["name"] == "students"
+    )
+    by_name = {c["name"]: c for c in sis_students["columns"]}
+    assert by_name["guardians_json"]["meta"]["pii"] == "direct"  # guardians' names and phones
+    assert by_name["phone_digits"]["meta"]["pii"] == "direct"
+    assert "meta" not in by_name["phone_is_valid"]
 
 
 @pytest.mark.dbt
@@ -117,13 +179,64 @@ def test_every_raw_table_has_exactly_one_staging_model(manifest):
 
 @pytest.mark.dbt
 def test_person_columns_are_tagged_as_pii(manifest):
-    raw_users = next(s for s in manifest["sources"].values() if s["name"] == "users")
+    raw_users = manifest["sources"]["source.rollcall.raw_oneroster.users"]
     for column in ("given_name", "family_name", "email", "sms", "phone", "username"):
         assert raw_users["columns"][column]["meta"].get("pii") == "direct", column
     assert "password" not in raw_users["columns"]
     students = next(m for m in _models(manifest) if m["name"] == "dim_students")
     for column in ("given_name", "family_name", "email", "birth_date", "student_identifier"):
         assert students["columns"][column]["meta"].get("pii") == "direct", column
+
+
+# Columns that identify a person, by name: names, contact points, logins, birth dates, person
+# ids, and free text that may carry any of them (extras, raw lines, repeated-group JSON).
+PERSON_COLUMN = re.compile(
+    r"^_?extras$|raw_line|^guardians?_json$"
+    r"|(^|_)(given|family|first|last|middle|preferred_\w+|full|instructor|student|guardian|person)_name$"
+    r"|(^|_)(email|alternate_email|phone|alternate_phone|home_phone|sms|contact_point|username|login|login_id)$"
+    r"|(^|_)(phone|email)_(digits|normalized|e164)$|birth|(^|_)dob$|(^|_)address"
+    r"|^(user|student|teacher|staff|guardian|person|agent)_(id|ids|number|identifier|sourced_id)s?$"
+    r"|^user_ids$|^student_identifier$|^user_identifier$"
+)
+
+
+def _identifies_person(name: str) -> bool:
+    """Flags (``is_email``, ``phone_is_valid``) say nothing about who a person is."""
+    return PERSON_COLUMN.search(name) is not None and not name.startswith("is_") and not name.endswith("_is_valid")
+
+
+def _untagged_person_columns(nodes) -> list[str]:
+    missing = []
+    for node in nodes:
+        for name, column in node["columns"].items():
+            if _identifies_person(name) and not (column.get("meta") or {}).get("pii"):
+                missing.append(f"{node['name']}.{name}")
+    return missing
+
+
+@pytest.mark.dbt
+def test_every_person_identifying_column_is_pii_tagged(manifest):
+    """Every source and model column that identifies a person is tagged, ``_extras`` / ``extras`` too;
+    every raw table documents its columns, so none escapes the check."""
+    sources = list(manifest["sources"].values())
+    assert [s["name"] for s in sources if not s["columns"]] == []
+    assert {s["source_name"] for s in sources} >= {"raw_oneroster", "raw_sis", "raw_messaging", "raw_powerschool"}
+    checked = [*sources, *_models(manifest)]
+    assert sum(_identifies_person(c) for n in checked for c in n["columns"]) > 250
+    assert _untagged_person_columns(checked) == []
+
+
+def test_quarantined_raw_lines_are_tagged_pii_in_the_warehouse(warehouse):
+    from loaders.audit import AuditLog
+
+    warehouse.parent.mkdir(parents=True)
+    with duckdb.connect(str(warehouse)) as con:
+        AuditLog(con)
+        comment = con.execute(
+            """select comment from duckdb_columns()
+               where schema_name = 'audit' and table_name = 'quarantined_rows' and column_name = 'raw_line'"""
+        ).fetchone()[0]
+    assert comment.startswith("pii: direct")
 
 
 # The staging macro that must type each field-table data type.
@@ -165,3 +278,112 @@ def test_staging_casts_follow_the_field_table():
             assert casts[field.column] <= expected, (
                 f"{model}: {field.name} ({field.data_type}) cast with {casts[field.column]}"
             )
+
+
+@pytest.mark.dbt
+def test_dispatched_macros_have_duckdb_versions(manifest):
+    """DuckDB-only SQL is named duckdb__ (what dbt-duckdb dispatches to), never default__."""
+    macros = {m["name"]: m for m in manifest["macros"].values() if m["package_name"] == "rollcall"}
+    assert not [name for name in macros if name.startswith("default__")]
+    dispatched = {
+        name
+        for macro in macros.values()
+        for name in re.findall(r"adapter\.dispatch\('(\w+)', 'rollcall'\)", macro["macro_sql"])
+    }
+    assert {"type_double", "parse_date", "unnest_list"} <= dispatched
+    for name in dispatched:
+        assert f"duckdb__{name}" in macros, f"{name} has no duckdb__ implementation"
+
+
+def _key_registry() -> dict[str, str]:
+    text = (PROJECT_ROOT / "macros" / "keys.sql").read_text(encoding="utf-8")
+    body = text.split("macro key_registry()", 1)[1].split("endmacro", 1)[0]
+    return dict(re.findall(r"'(\w+)': \[([^\]]*)\]", body))
+
+
+@pytest.mark.dbt
+def test_surrogate_keys_come_from_the_key_registry(manifest):
+    """Each key's columns are listed once (macros/keys.sql); models call skey(), never gen_skey()."""
+    registry = _key_registry()
+    assert {"k_student", "k_school", "k_academic_session", "person_key"} <= set(registry)
+    used = set()
+    for model in _models(manifest):
+        assert "gen_skey(" not in model["raw_code"], f"{model['name']} spells a key's columns: use skey()"
+        for name in re.findall(r"skey\('(\w+)'", model["raw_code"]):
+            assert name in registry, f"{model['name']}: key {name} is not in macros/keys.sql"
+            used.add(name)
+        for column in model["columns"]:
+            if column.startswith("k_") and "skey(" in model["raw_code"] and f"as {column}" in model["raw_code"]:
+                assert column in registry, f"{model['name']}.{column} is not in macros/keys.sql"
+    assert used == set(registry), f"registered but unused: {sorted(set(registry) - used)}"
+
+
+@pytest.mark.dbt
+def test_student_union_is_an_intermediate_model(manifest):
+    students = next(m for m in _models(manifest) if m["name"] == "dim_students")
+    assert students["depends_on"]["nodes"] == ["model.rollcall.int_students_unioned"]
+
+
+SUBJECT_TAGS = {"core", "attendance", "identity", "messaging", "assessment", "quality"}
+
+
+@pytest.mark.dbt
+def test_tags_mark_subject_areas_and_pii(manifest):
+    for model in _models(manifest):
+        folder = Path(model["original_file_path"]).parts
+        has_pii = any(c.get("meta", {}).get("pii") for c in model["columns"].values())
+        assert ("pii" in model["tags"]) == has_pii, (
+            f"{model['name']}: pii tag {'missing' if has_pii else 'without'} PII"
+        )
+        if folder[1] == "marts":
+            assert folder[2] in model["tags"], f"{model['name']} lacks the {folder[2]} tag"
+        if folder[1] != "staging":
+            assert SUBJECT_TAGS & set(model["tags"]), f"{model['name']} has no subject-area tag"
+
+
+@pytest.mark.dbt
+def test_dbt_ls_selects_by_tag(parsed_target, manifest):
+    """`dbt ls -s tag:core` lists the core models (one dbt call, on the fixture's parse)."""
+    result = _dbt(
+        "ls", "-s", "tag:core", "--resource-type", "model", "--output", "name", "--quiet", target=parsed_target
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    expected = {m["name"] for m in _models(manifest) if "core" in m["tags"]}
+    assert set(result.stdout.split()) == expected
+    assert {"dim_students", "int_students_unioned", "fct_enrollments"} <= expected
+
+
+@pytest.mark.dbt
+def test_docs_overview_names_every_mart(manifest):
+    """The docs site opens on an overview that points an analyst at every mart."""
+    overview = manifest["docs"]["doc.rollcall.__overview__"]["block_contents"]
+    names = {m["name"] for m in _models(manifest)}
+    mentioned = set(re.findall(r"`((?:dim|fct|int|stg)_\w+)`", overview))
+    assert mentioned <= names, f"the overview names models that do not exist: {sorted(mentioned - names)}"
+    marts = {m["name"] for m in _models(manifest) if Path(m["original_file_path"]).parts[1] == "marts"}
+    assert marts <= mentioned, f"the overview leaves out {sorted(marts - mentioned)}"
+    for topic in ("## Where to start", "## Rates", "## Chronic absenteeism", "## Quality", "tag:"):
+        assert topic in overview
+
+
+@pytest.mark.dbt
+def test_every_mapped_raw_table_is_a_source_of_its_name(manifest):
+    """A planned build selects ``source:raw_<source>.<table>`` for a table a load changed
+    (rollcall/build_plan.py), so each source table is named as the table it reads."""
+    from loaders.mapped.formats import load_catalog
+
+    for qualified in load_catalog().raw_tables():
+        assert f"source.rollcall.{qualified}" in manifest["sources"], qualified
+
+
+def test_codegen_refuses_a_mapped_column_without_description(tmp_path):
+    from loaders.mapped.formats import load_catalog
+
+    (tmp_path / "vendor.yml").write_text(
+        "source: vendor\ndescription: A vendor.\nformats:\n"
+        "  - {name: vendor_people, table: people, description: People., columns: [{name: person_id, headers: [ID]}]}\n",
+        encoding="utf-8",
+    )
+    (fmt,) = load_catalog(folder=tmp_path).formats.values()
+    with pytest.raises(ValueError, match=r"config/formats/vendor.yml: format vendor_people: column person_id has no"):
+        codegen.mapped_sources_yaml("vendor", [fmt])

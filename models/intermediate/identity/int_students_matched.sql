@@ -107,7 +107,7 @@ rule_candidates as (
     select
         candidates.*,
         enabled_rules.rule_order,
-        {{ gen_skey(['candidates.district_id', 'candidates.anchor_source_system', 'candidates.anchor_record_id']) }}
+        {{ skey('person_key', 'candidates') }}
             as candidate_person_key,
         dense_rank() over (
             partition by candidates.district_id, candidates.source_system, candidates.source_record_id

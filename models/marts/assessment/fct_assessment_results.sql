@@ -12,13 +12,7 @@ identities as (
 
 final as (
     select
-        {{ gen_skey([
-            'assessments.district_id',
-            'assessments.student_identifier',
-            'assessments.assessment_id',
-            'assessments.assessment_number',
-            'assessments.assessment_type',
-        ]) }} as k_assessment_result,
+        {{ skey('k_assessment_result', 'assessments') }} as k_assessment_result,
         assessments.district_id,
         'star' as assessment_vendor,
         assessments.assessment_subject,
@@ -32,7 +26,7 @@ final as (
         identities.anchor_record_id as anchor_student_id,
         case
             when identities.anchor_source_system = 'oneroster' and identities.anchor_record_id is not null
-                then {{ gen_skey(['assessments.district_id', 'identities.anchor_record_id']) }}
+                then {{ skey('k_student', 'assessments', student_id='identities.anchor_record_id') }}
         end as k_student,
         coalesce(identities.match_status, 'unmatched') as identity_match_status,
         identities.matched_rule as identity_matched_rule,

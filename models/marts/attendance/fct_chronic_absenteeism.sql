@@ -78,8 +78,8 @@ per_student as (
 
 final as (
     select
-        {{ gen_skey(['per_student.district_id', 'per_student.student_id']) }} as k_student,
-        {{ gen_skey(['per_student.district_id', 'per_student.academic_session_id']) }} as k_academic_session,
+        {{ skey('k_student', 'per_student') }} as k_student,
+        {{ skey('k_academic_session', 'per_student') }} as k_academic_session,
         per_student.rule_set_id,
         per_student.scope as rule_set_scope,
         per_student.district_id,

@@ -31,8 +31,8 @@ per_school as (
 
 final as (
     select
-        {{ gen_skey(['district_id', 'school_id']) }} as k_school,
-        {{ gen_skey(['district_id', 'academic_session_id']) }} as k_academic_session,
+        {{ skey('k_school') }} as k_school,
+        {{ skey('k_academic_session') }} as k_academic_session,
         district_id,
         school_id,
         academic_session_id,

@@ -13,9 +13,9 @@ sessions as (
 
 final as (
     select
-        {{ gen_skey(['session_totals.district_id', 'session_totals.student_id']) }} as k_student,
-        {{ gen_skey(['session_totals.district_id', 'session_totals.school_id']) }} as k_school,
-        {{ gen_skey(['session_totals.district_id', 'session_totals.academic_session_id']) }} as k_academic_session,
+        {{ skey('k_student', 'session_totals') }} as k_student,
+        {{ skey('k_school', 'session_totals') }} as k_school,
+        {{ skey('k_academic_session', 'session_totals') }} as k_academic_session,
         session_totals.district_id,
         session_totals.student_id,
         session_totals.school_id,

@@ -82,8 +82,8 @@ joined as (
 
 final as (
     select
-        {{ gen_skey(['district_id', 'student_id']) }} as k_student,
-        {{ gen_skey(['district_id', 'school_id']) }} as k_school,
+        {{ skey('k_student') }} as k_student,
+        {{ skey('k_school') }} as k_school,
         district_id,
         student_id,
         school_id,

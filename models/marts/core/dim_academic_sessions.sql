@@ -10,7 +10,7 @@ as_of_dates as (
 
 final as (
     select
-        {{ gen_skey(['sessions.district_id', 'sessions.academic_session_id']) }} as k_academic_session,
+        {{ skey('k_academic_session', 'sessions') }} as k_academic_session,
         sessions.district_id,
         sessions.academic_session_id,
         sessions.session_title,

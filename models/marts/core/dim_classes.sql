@@ -24,9 +24,9 @@ term_counts as (
 
 final as (
     select
-        {{ gen_skey(['classes.district_id', 'classes.class_id']) }} as k_class,
-        {{ gen_skey(['classes.district_id', 'classes.school_id']) }} as k_school,
-        {{ gen_skey(['classes.district_id', 'classes.course_id']) }} as k_course,
+        {{ skey('k_class', 'classes') }} as k_class,
+        {{ skey('k_school', 'classes') }} as k_school,
+        {{ skey('k_course', 'classes') }} as k_course,
         classes.district_id,
         classes.class_id,
         classes.class_title,

@@ -21,7 +21,7 @@ district_orgs as (
 
 final as (
     select
-        {{ gen_skey(['districts.district_id']) }} as k_district,
+        {{ skey('k_district', 'districts') }} as k_district,
         districts.district_id,
         districts.official_name as district_name,
         districts.nces_id,

@@ -24,7 +24,7 @@ schools as (
 
 final as (
     select
-        {{ gen_skey(['schools.district_id', 'schools.org_id']) }} as k_school,
+        {{ skey('k_school', 'schools', school_id='org_id') }} as k_school,
         schools.district_id,
         schools.org_id as school_id,
         schools.org_name as school_name,

@@ -25,7 +25,7 @@ anchor_records as (
         0 as matched_rule_order,
         1 as candidate_count,
         records.source_record_id as anchor_record_id,
-        {{ gen_skey(['records.district_id', 'records.source_system', 'records.source_record_id']) }} as person_key,
+        {{ skey('person_key', 'records', anchor_source_system='source_system', anchor_record_id='source_record_id') }} as person_key,
         cast(null as decimal(9, 4)) as name_similarity,
         cast(null as {{ dbt.type_string() }}) as candidate_anchor_record_ids,
         cast(null as {{ dbt.type_string() }}) as candidate_person_keys
@@ -63,7 +63,7 @@ unioned as (
 
 final as (
     select
-        {{ gen_skey(['district_id', 'source_system', 'source_record_id']) }} as k_student_identity,
+        {{ skey('k_student_identity') }} as k_student_identity,
         district_id,
         source_system,
         source_record_id,

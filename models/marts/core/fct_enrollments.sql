@@ -9,10 +9,10 @@ as_of_dates as (
 
 final as (
     select
-        {{ gen_skey(['enrollments.district_id', 'enrollments.enrollment_id']) }} as k_enrollment,
-        {{ gen_skey(['enrollments.district_id', 'enrollments.class_id']) }} as k_class,
-        {{ gen_skey(['enrollments.district_id', 'enrollments.school_id']) }} as k_school,
-        {{ gen_skey(['enrollments.district_id', 'enrollments.user_id']) }} as k_user,
+        {{ skey('k_enrollment', 'enrollments') }} as k_enrollment,
+        {{ skey('k_class', 'enrollments') }} as k_class,
+        {{ skey('k_school', 'enrollments') }} as k_school,
+        {{ skey('k_user', 'enrollments') }} as k_user,
         enrollments.district_id,
         enrollments.enrollment_id,
         enrollments.class_id,

@@ -35,7 +35,7 @@ latest_preference as (
 
 final as (
     select
-        {{ gen_skey(['points.district_id', 'points.user_id', 'points.channel', 'points.contact_point']) }}
+        {{ skey('k_contact', 'points') }}
             as k_contact,
         points.district_id,
         points.user_id,

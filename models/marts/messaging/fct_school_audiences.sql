@@ -44,8 +44,7 @@ recipients as (
 
 final as (
     select
-        {{ gen_skey(['recipients.district_id', 'recipients.school_id', 'recipients.audience',
-            'contacts.k_contact']) }} as k_school_audience,
+        {{ skey('k_school_audience', 'recipients', k_contact='contacts.k_contact') }} as k_school_audience,
         recipients.district_id,
         recipients.school_id,
         recipients.audience,

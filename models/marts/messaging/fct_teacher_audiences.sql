@@ -79,8 +79,7 @@ recipients as (
 
 final as (
     select
-        {{ gen_skey(['recipients.district_id', 'recipients.teacher_id', 'recipients.class_id',
-            'recipients.student_id', 'contacts.k_contact']) }} as k_teacher_audience,
+        {{ skey('k_teacher_audience', 'recipients', k_contact='contacts.k_contact') }} as k_teacher_audience,
         recipients.district_id,
         recipients.teacher_id,
         recipients.class_id,

@@ -10,7 +10,7 @@ with membership_days as (
 
 final as (
     select
-        {{ gen_skey(['district_id', 'student_id']) }} as k_student,
+        {{ skey('k_student') }} as k_student,
         district_id,
         student_id,
         school_id,

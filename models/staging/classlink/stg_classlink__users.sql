@@ -1,6 +1,6 @@
 -- Current ClassLink accounts: the rows of each district's latest landed export (a snapshot).
 with source as (
-    {{ mapped_source('raw_classlink', 'accounts') }}
+    {{ mapped_source('raw_classlink', 'users') }}
 ),
 
 latest as (

@@ -9,7 +9,7 @@ latest as (
 renamed as (
     select
         _district_id as district_id,
-        {{ gen_skey(['contact_point', 'channel', 'recorded_date', 'action']) }} as opt_out_event_id,
+        {{ skey('opt_out_event_id') }} as opt_out_event_id,
         case
             when {{ clean_text('contact_point') }} like '%@%' then lower({{ clean_text('contact_point') }})
             else right({{ digits_only('contact_point') }}, 10)

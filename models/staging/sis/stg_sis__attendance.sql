@@ -9,7 +9,7 @@ latest as (
 renamed as (
     select
         _district_id as district_id,
-        {{ gen_skey(['student_id', 'absence_date', 'periods_missed', 'period_flags_json']) }} as absence_record_id,
+        {{ skey('absence_record_id') }} as absence_record_id,
         {{ clean_text('student_id') }} as student_id,
         {{ clean_text('school_id') }} as school_id,
         {{ parse_date('absence_date') }} as absence_date,
