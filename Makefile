@@ -39,7 +39,7 @@ demo: setup
 	$(BIN)/rollcall load $(SAMPLE_DIR) --district $(SAMPLE_DISTRICT)
 	$(BIN)/rollcall load $(SIS_DIR) --district $(SIS_DISTRICT) || [ $$? -eq 3 ]
 	$(BIN)/rollcall build
-	$(BIN)/dbt docs generate --project-dir . --profiles-dir profiles --quiet
+	$(BIN)/dbt docs generate --quiet
 	$(BIN)/rollcall summary
 
 ## test: ruff, then the whole pytest suite (incl. dbt builds) on $(PYTEST_WORKERS) workers, with

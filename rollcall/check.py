@@ -34,7 +34,7 @@ from loaders.package import PackageError
 from loaders.registry import UnknownDistrictError, get_district
 from rollcall.check_dbt import MESSAGE_PREFIX, NODES_FILE, RESULTS_FILE
 from rollcall.codegen import STAGING_MODELS
-from rollcall.settings import PROJECT_ROOT
+from rollcall.settings import WORK_DIR
 
 if TYPE_CHECKING:
     from loaders.oneroster.pipeline import LoadReport
@@ -386,7 +386,7 @@ class DbtOutcome:
 
 def parse_cache_dir() -> Path:
     """Where dbt's parse state is kept between checks: ``$ROLLCALL_CHECK_CACHE`` or ``target/check``."""
-    return Path(os.environ.get(PARSE_CACHE_ENV) or PROJECT_ROOT / "target" / "check")
+    return Path(os.environ.get(PARSE_CACHE_ENV) or WORK_DIR / "target" / "check")
 
 
 def filled_tables(database: Path) -> list[tuple[str, str]]:

@@ -221,7 +221,7 @@ def main(argv: list[str]) -> int:
         "--project-dir",
         str(PROJECT_ROOT),
         "--profiles-dir",
-        str(PROJECT_ROOT / "profiles"),
+        str(PROJECT_ROOT),
         "--target-path",
         str(target),
         "--log-path",

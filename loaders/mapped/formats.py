@@ -18,7 +18,8 @@ from pathlib import Path
 
 import yaml
 
-FORMATS_DIR = Path(__file__).resolve().parents[2] / "config" / "formats"
+from rollcall.settings import FORMATS_DIR
+
 COLUMN_TYPES = ("text", "date", "timestamp", "phone", "email")
 FORMAT_KINDS = ("snapshot", "events")
 REFERENCE_KINDS = ("school",)

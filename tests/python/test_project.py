@@ -29,7 +29,7 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
         shutil.copy(partial_parse, target / partial_parse.name)
     dbt = Path(sys.executable).parent / "dbt"
     result = subprocess.run(
-        [str(dbt), "parse", "--project-dir", ".", "--profiles-dir", "profiles", "--target-path", str(target)],
+        [str(dbt), "parse", "--project-dir", ".", "--profiles-dir", ".", "--target-path", str(target)],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
