@@ -45,9 +45,11 @@ class BuildPlan:
     # variables, not vars, so that a plain `dbt` in between keeps dbt's partial parse
     env: dict[str, str] = field(default_factory=dict)
 
+    nothing_to_build: bool = False
+
     @property
     def is_empty(self) -> bool:
-        return self.dbt_args == []
+        return self.nothing_to_build
 
 
 def code_fingerprint() -> str:
@@ -160,7 +162,7 @@ def plan_build(database: Path, args: list[str], today: date | None = None) -> Bu
     if new_day:
         selectors.append(f"tag:{CLOCK_TAG}+")
     if not selectors:
-        return BuildPlan([], "nothing was loaded since the last build", env=planned)
+        return BuildPlan([], "nothing was loaded since the last build", env=planned, nothing_to_build=True)
     # attendance reaches the models that read the clock (the messaging rosters) only through the
     # as-of date: they wait for a new day or a moved as-of date
     exclude = [] if keep_clock else ["--exclude", f"tag:{CLOCK_TAG}+"]

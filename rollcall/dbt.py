@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Iterator
 
 from rollcall.settings import IS_CHECKOUT, PROJECT_ROOT, WORK_DIR, database_path
@@ -39,13 +40,30 @@ def _dbt_environment(env: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def run_dbt(args: list[str], env: dict[str, str] | None = None, callbacks: list[Callable] | None = None) -> int:
-    """Invoke dbt in-process; returns 0 on success, 1 otherwise."""
+def invoke_dbt(args: list[str], env: dict[str, str] | None = None, callbacks: list[Callable] | None = None):
+    """Invoke dbt in-process on this project; returns dbt's ``dbtRunnerResult``."""
     from dbt.cli.main import dbtRunner
 
     database_path().parent.mkdir(parents=True, exist_ok=True)
+    colors = [] if sys.stdout.isatty() else ["--no-use-colors"]  # no escape codes in a file or pipe
     with _dbt_environment(env or {}):
-        result = dbtRunner(callbacks=callbacks or []).invoke(
-            [*args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
-        )
-    return 0 if result.success else 1
+        try:
+            return dbtRunner(callbacks=callbacks or []).invoke(
+                [*args, *colors, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
+            )
+        finally:
+            _release_warehouse()
+
+
+def _release_warehouse() -> None:
+    """Close the DuckDB file dbt-duckdb keeps open, so this process can open it again its own way."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    if DuckDBConnectionManager._ENV is not None:
+        DuckDBConnectionManager._ENV.close()
+    DuckDBConnectionManager.close_all_connections()
+
+
+def run_dbt(args: list[str], env: dict[str, str] | None = None) -> int:
+    """Invoke dbt in-process; returns 0 on success, 1 otherwise."""
+    return 0 if invoke_dbt(args, env).success else 1
