@@ -115,3 +115,33 @@ def test_plain_dbt_after_rollcall_keeps_the_partial_parse(tmp_path: Path, monkey
     assert plain.returncode == 0, plain.stdout[-3000:]
     assert "Unable to do partial parsing" not in plain.stdout, plain.stdout[-3000:]
     assert "Partial parsing enabled" in plain.stdout
+
+
+def test_summary_names_a_district_whose_attendance_all_became_exceptions(tmp_path: Path, capsys) -> None:
+    import duckdb
+
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as con:
+        for schema in ("quality", "intermediate", "core", "attendance"):
+            con.execute(f"create schema {schema}")
+        con.execute(
+            """create table intermediate.records as
+               select * from (values ('all-out', false), ('all-out', false), ('counted', false), ('counted', false))
+               as t(district_id, is_tombstoned)"""
+        )
+        con.execute("create view intermediate.int_attendance_records_unioned as select * from intermediate.records")
+        con.execute(
+            """create table quality.fct_attendance_exceptions as
+               select * from (values ('all-out', 'unknown_code'), ('all-out', 'unknown_code'),
+                                     ('counted', 'unknown_code')) as t(district_id, exception_reason)"""
+        )
+        con.execute(
+            "create table core.dim_academic_sessions (district_id text, academic_session_id text, session_title text,"
+            " session_type text, is_current boolean, start_date date)"
+        )
+        con.execute("create table attendance.fct_school_absence_rates (district_id text, academic_session_id text)")
+    assert cli.main(["summary", "--database", str(database)]) == 0
+    out = capsys.readouterr().out
+    assert "No attendance counted for all-out: all 2 records are exceptions (unknown_code 2)" in out
+    assert "seeds/district_absence_codes.csv" in out
+    assert "No attendance counted for counted" not in out  # half of its records count
