@@ -18,7 +18,6 @@ from rollcall.console import Reporter
 from rollcall.settings import DEFAULT_DATABASE, database_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
-GENERATE_PROGRESS_FROM = 1_000_000  # student-days: --verbose prints a line per file written above this
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 USAGE_LINE = f"{EXIT_USAGE}  usage error: an unknown option, a missing argument, a path or district that is not there"
@@ -118,8 +117,7 @@ def generate(out: str, verbose: bool, **options) -> int:
 
             def written(name: str, rows: int) -> None:
                 bars.update(task, description=f"wrote {name}", advance=rows)
-                if options["students"] * options["days"] >= GENERATE_PROGRESS_FROM:
-                    reporter.detail(f"{name}: {rows:,} rows")
+                reporter.detail(f"{name}: {rows:,} rows")
 
             summary = _generate(out, options, written)
     except ValueError as exc:
@@ -530,7 +528,7 @@ def pull_clever(district, source, entities, full, database, verbose, **overrides
         entry.update({key: value for key, value in overrides.items() if value})
         if page_size is not None:
             entry["page_size"] = page_size
-        with _pull_progress("pull-clever", verbose):
+        with PullProgress("pull-clever", verbose):
             report = pull(
                 entry, district_id=district, database=_database(database), entities=_entities(entities), full=full
             )
@@ -565,7 +563,7 @@ def pull_rest(source, name, district, entities, full, database, verbose) -> int:
 
     try:
         entry = read_source_file(source, name)
-        with _pull_progress("pull-rest", verbose):
+        with PullProgress("pull-rest", verbose):
             report = pull(
                 entry, district_id=district, database=_database(database), entities=_entities(entities), full=full
             )
@@ -577,7 +575,7 @@ def pull_rest(source, name, district, entities, full, database, verbose) -> int:
     return _print_pull_report(report, show_read=True)
 
 
-class _PullProgress:
+class PullProgress:
     """A pull's log records (per entity and page: counts, never record contents) as a spinner, or
     as lines with --verbose."""
 
@@ -610,9 +608,6 @@ class _PullProgress:
         for logger in self.loggers:
             logger.removeHandler(self.handler)
         self.bars.__exit__(*exc)
-
-
-_pull_progress = _PullProgress
 
 
 def _print_pull_report(report, show_read: bool) -> int:
