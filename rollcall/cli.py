@@ -432,6 +432,9 @@ def run_dbt_build(dbt_args: list[str], env: dict[str, str], reporter: Reporter) 
                 bars.update(nodes, advance=1, description=f"dbt build ({msg.data.node_info.node_name})")
 
         result = invoke_dbt(["build", *dbt_args, *output], env, [on_event])
+    if type(result.exception).__name__ == "DbtUsageException":  # an option after `--` dbt does not know
+        click.echo(f"rollcall build: dbt refused its options: {result.exception}", err=True)
+        return EXIT_USAGE
     statuses = Counter(OK_STATUSES.get(str(r.status), str(r.status)) for r in getattr(result.result, "results", []))
     counts = ", ".join(f"{n:,} {status}" for status, n in sorted(statuses.items()))
     outcome = "succeeded" if result.success else "failed"

@@ -145,3 +145,28 @@ def test_summary_names_a_district_whose_attendance_all_became_exceptions(tmp_pat
     assert "No attendance counted for all-out: all 2 records are exceptions (unknown_code 2)" in out
     assert "seeds/district_absence_codes.csv" in out
     assert "No attendance counted for counted" not in out  # half of its records count
+
+
+def test_load_reports_each_file_as_it_is_recorded(tmp_path: Path, monkeypatch, capsys) -> None:
+    from loaders.oneroster.pipeline import load_package
+    from tests.python.support import TINY_PACKAGE, write_package
+
+    seen: list[tuple[str, str]] = []
+    drop = write_package(tmp_path / "drop", TINY_PACKAGE)
+    report = load_package(
+        drop, "demo-unified", tmp_path / "w.duckdb", on_file=lambda f: seen.append((f.file_name, f.status))
+    )
+    final = {name: status for name, status in seen}  # the last record of each file is its outcome
+    assert final == {f.file_name: f.status for f in report.files} and final
+
+    monkeypatch.setenv("ROLLCALL_DUCKDB_PATH", str(tmp_path / "v.duckdb"))
+    assert cli.main(["load", str(drop), "--district", "demo-unified", "--verbose"]) == 0
+    err = capsys.readouterr().err
+    assert all(f"{name}: loaded" in err for name in final)  # --verbose: a line per file as it lands
+
+
+@pytest.mark.dbt
+def test_an_option_dbt_does_not_know_after_the_separator_is_a_usage_error(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("ROLLCALL_DUCKDB_PATH", str(tmp_path / "new.duckdb"))  # a first build: everything
+    assert cli.main(["build", "--", "--bogus"]) == 2
+    assert "dbt refused its options: No such option '--bogus'" in capsys.readouterr().err
