@@ -36,12 +36,12 @@ from loaders.audit import AUDIT_SCHEMA
 from loaders.oneroster.settings import file_specs
 from loaders.registry import UnknownDistrictError, get_district
 from loaders.writer_lock import WarehouseBusy, connect_writer, writer_lock
-from rollcall.settings import PROJECT_ROOT
+from rollcall.settings import DISTRICTS_CONFIG_DIR
 
 if TYPE_CHECKING:  # the source modules import dlt; a run that finds the lock held never needs it
     from loaders.oneroster.pipeline import LoadReport
 
-DEFAULT_CONFIG_DIR = PROJECT_ROOT / "config" / "districts"
+DEFAULT_CONFIG_DIR = DISTRICTS_CONFIG_DIR
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 CADENCES = ("once", "yearly", "daily", "hourly", "never")

@@ -19,8 +19,8 @@ from pathlib import Path
 import yaml
 
 from loaders.secrets import secret_positions
+from rollcall.settings import FORMATS_DIR
 
-FORMATS_DIR = Path(__file__).resolve().parents[2] / "config" / "formats"
 COLUMN_TYPES = ("text", "date", "timestamp", "phone", "email")
 FORMAT_KINDS = ("snapshot", "events")
 REFERENCE_KINDS = ("school",)

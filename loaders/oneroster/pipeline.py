@@ -20,7 +20,7 @@ import csv
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -312,6 +312,7 @@ def load_package(
     registry: Path = REGISTRY_PATH,
     source_label: str | None = None,
     mapping: Path | None = None,
+    on_file: Callable[[FileResult], None] | None = None,
 ) -> LoadReport:
     """Load a folder/zip/CSV drop for ``district_id`` into the DuckDB file ``database``.
 
@@ -323,6 +324,7 @@ def load_package(
     sources that materialise a package in a temporary folder pass the URL they pulled from.
 
     ``pipelines_dir`` is dlt's working folder (default: ``pipelines_dir_for(database)``).
+    ``on_file`` (progress) is called with a file's result each time it is recorded in the audit.
 
     Raises ``UnknownDistrictError``, ``PackageError`` or ``FormatConfigError`` before anything is
     written when the district is not in ``registry``, the drop cannot be opened or the mapping
@@ -349,6 +351,7 @@ def load_package(
         audit = AuditLog(con)
         audit.mark_interrupted()  # loads still 'running' died: we hold the writer lock
         clear_packages(pipelines_dir)  # and whatever packages they left
+        _report_files(audit, on_file)
         ensure_raw_tables(con)
         ensure_mapped_raw_tables(con, catalog)
         audit.start_load(load_id, district_id, source_label or str(location), started_at)
@@ -689,3 +692,16 @@ def _run_dlt(
         info = pipeline.run(resources)
     info.raise_on_failed_jobs()
     return info.loads_ids[-1] if info.loads_ids else None
+
+
+def _report_files(audit: AuditLog, on_file: Callable[[FileResult], None] | None) -> None:
+    """Progress hook: ``on_file`` sees every file result the audit records."""
+    if on_file is None:
+        return
+    record_file = audit.record_file
+
+    def record_and_report(load_id: str, district_id: str, result: FileResult) -> None:
+        record_file(load_id, district_id, result)
+        on_file(result)
+
+    audit.record_file = record_and_report
