@@ -38,10 +38,12 @@ from loaders.oneroster.csv_reader import (
     FileRefused,
     _row_numbers,
     _sql_string,
+    check_record_count,
     count_encoding_deviations,
     lf_only_copy,
     read_csv_with_rejects,
 )
+from loaders.text_input import count_records
 
 EXTRAS_COLUMN = "_extras"
 MAPPED_LINEAGE_COLUMNS = (
@@ -158,12 +160,17 @@ def _read(
 ) -> pa.Table:
     width = len(header)
     parsed, rejected = read_csv_with_rejects(con, path, width, "select * from {reader}")
+    swallowed = check_record_count(count_records(path, width), parsed.num_rows + len(rejected))
 
     row_numbers = _row_numbers(parsed.num_rows, np.array([r[0] for r in rejected], dtype=np.int64))
     parsed = parsed.append_column("_row_number", pa.array(row_numbers, type=pa.int64()))
     quarantine: list[list] = [
         [line, error_type.lower().replace(" ", "_"), message, raw_line]
         for line, error_type, message, raw_line in rejected
+    ]
+    quarantine += [
+        [line, "swallowed_record", f"line {line} lies inside a quoted value opened earlier (unterminated quote)", text]
+        for line, text in swallowed
     ]
 
     table, problems = _map_rows(con, parsed, header, match, result, schools)
@@ -204,7 +211,7 @@ def _read(
                 for row, error_type, reason, raw_line in sorted(quarantine)
             ],
         )
-    result.rows_read = parsed.num_rows + len(rejected)
+    result.rows_read = parsed.num_rows + len(rejected) + len(swallowed)
     result.rows_quarantined = len(quarantine)
     return _with_lineage(table, lineage)
 
