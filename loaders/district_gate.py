@@ -37,7 +37,7 @@ from loaders.audit import AUDIT_SCHEMA, utc_now
 from loaders.registry import District
 
 NAME_MATCH_THRESHOLD = 0.97
-FUZZY_MIN_LENGTH = 8  # shorter names must be equal once normalized
+FUZZY_MIN_LENGTH = 6  # shorter names must be equal once normalized
 # OneRoster orgType of a district, and the spellings exports use for it
 DISTRICT_ORG_TYPES = frozenset({"district", "lea", "local", "localeducationagency", "schooldistrict"})
 GENERIC_WORDS = frozenset(
@@ -162,7 +162,7 @@ def judge_file(
             rows.append(("name", name, best_id if fitting else None, best if fitting else best + 1.0))
             if not fitting:
                 closest = f"closest {best_id}, similarity {best + 1.0:.2f}" if best_id else "no district registered"
-                return GateDecision(False, f"district name {name!r} fits no registered district ({closest})", rows)
+                return GateDecision(False, f"district name {name!r} matches no registered district ({closest})", rows)
             if len(fitting) > 1:
                 return GateDecision(False, f"district name {name!r} is ambiguous: it fits {', '.join(fitting)}", rows)
             if best_id != target.district_id:
@@ -219,12 +219,10 @@ def judge_by_schools(
     """Re-decide a drop in which no file carries district evidence, by its school ids: at least
     one must be a known school of the target. Changes ``decisions`` in place; returns the notes
     to show (a first load of a district has no known schools, and says so)."""
-    if not decisions or any(kind != "operator" for d in decisions.values() for kind, *_ in d.rows):
-        return []
+    if not decisions or not drop_schools or any(kind != "operator" for d in decisions.values() for kind, *_ in d.rows):
+        return []  # evidence decided, or nothing to compare: the operator's --district applies
     overlap = drop_schools & known
-    if not drop_schools:
-        reason, accepted = "no district or school id in the drop; the operator's --district applies", True
-    elif not known:
+    if not known:
         reason, accepted = (
             f"no district id in the drop and no known school of {target.district_id} yet (its first load): "
             f"the operator's --district applies to the drop's {len(drop_schools)} school id(s)",
@@ -245,7 +243,7 @@ def judge_by_schools(
     row = ("schools", f"{len(overlap)}/{len(drop_schools)}", target.district_id if accepted else None, share)
     for file_name in decisions:
         decisions[file_name] = GateDecision(accepted, reason, [row])
-    return [reason] if accepted and drop_schools and not known else []
+    return [reason] if accepted and not known else []
 
 
 def record_decisions(

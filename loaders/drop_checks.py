@@ -52,14 +52,14 @@ def missing_from_manifest(manifest: dict[str, str], files: list[PackageFile]) ->
 
 @cache
 def prerequisites(entity: str) -> frozenset[str]:
-    """OneRoster files that ``entity``'s id references point at, transitively (self excluded)."""
+    """OneRoster files that ``entity``'s required id references point at, transitively (self excluded)."""
     specs = file_specs()
     found: set[str] = set()
     pending = [entity.lower()]
     while pending:
         spec = specs.get(pending.pop())
         for field in spec.fields if spec else ():
-            target = (field.references or "").lower()
+            target = (field.references or "").lower() if field.required_in else ""
             if target and target != entity.lower() and target not in found:
                 found.add(target)
                 pending.append(target)

@@ -9,6 +9,7 @@ from pathlib import Path
 from rollcall.settings import DEFAULT_DATABASE, database_path
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 3, 2
+EXIT_NOTHING_LANDED = 2  # `load`: an empty drop, or every file refused
 GENERATE_PROGRESS_FROM = 1_000_000  # student-days: larger runs print a line per file written
 
 
@@ -141,6 +142,8 @@ def _cmd_load(args: argparse.Namespace) -> int:
     )
     if report.status == "failed":
         return 1
+    if report.status == "refused":
+        return EXIT_NOTHING_LANDED
     return EXIT_OK if report.status == "succeeded" else EXIT_PARTIAL
 
 
@@ -296,7 +299,13 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--truth", help="sis / multi-source: folder for the truth files (default OUT/../truth)")
     generate.set_defaults(func=_cmd_generate)
 
-    load = commands.add_parser("load", help="land a folder, .zip or .csv of OneRoster(+) files")
+    load = commands.add_parser(
+        "load",
+        help="land a folder, .zip or .csv of OneRoster(+) files",
+        description="Land a drop. Exit 0 when every file loaded or was skipped as unchanged, 3 when a file was "
+        "refused or rows were quarantined, 2 when nothing landed (an empty drop, every file refused, an unknown "
+        "district or an unreadable path), 1 when the landing failed. See docs/loading.md.",
+    )
     load.add_argument("path")
     load.add_argument("--district", required=True, help="district id from seeds/districts.csv")
     load.add_argument("--database", help=f"DuckDB file (default $ROLLCALL_DUCKDB_PATH or {DEFAULT_DATABASE})")

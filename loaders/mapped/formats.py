@@ -337,9 +337,41 @@ def match_header(fmt: Format, header: list[str]) -> HeaderMatch:
     return HeaderMatch(fmt, columns, groups, extras, missing)
 
 
+# A layout is recognised when every required column is present and the match is confident: at
+# least MIN_HEADER_SHARE of the header's named columns are the layout's, or at least
+# MIN_LAYOUT_SHARE of the layout's columns are in the header (vendor files with many extra columns).
+MIN_HEADER_SHARE = 0.6
+MIN_LAYOUT_SHARE = 0.7
+
+
+def header_share(match: HeaderMatch, header: list[str]) -> float:
+    named = sum(1 for h in header if h.strip()) or 1
+    return match.score / named
+
+
+def layout_share(match: HeaderMatch) -> float:
+    return len(match.columns) / max(len(match.format.columns), 1)
+
+
+def is_confident(match: HeaderMatch, header: list[str]) -> bool:
+    return not match.missing_required and (
+        header_share(match, header) >= MIN_HEADER_SHARE or layout_share(match) >= MIN_LAYOUT_SHARE
+    )
+
+
+def closest_layout(catalog: FormatCatalog, header: list[str]) -> str:
+    """``closest: X (7/12 columns)`` for a header no layout fits, or an empty string."""
+    matches = [match_header(f, header) for f in catalog.formats.values()]
+    best = max(matches, key=lambda m: (layout_share(m), m.score), default=None)
+    if best is None or not best.columns:
+        return ""
+    return f"closest: {best.format.name} ({len(best.columns)}/{len(best.format.columns)} columns)"
+
+
 def detect_format(catalog: FormatCatalog, file_name: str, header: list[str]) -> tuple[HeaderMatch | None, str]:
-    """The format whose required columns the header has (most columns mapped wins; a file-name
-    hint breaks ties); ``(None, reason)`` when none or several fit equally well."""
+    """The format whose required columns the header has, confidently (see ``is_confident``; most
+    columns mapped wins; a file-name hint breaks ties); ``(None, reason)`` when none or several
+    fit equally well."""
     assigned = catalog.assigned(file_name)
     if assigned is not None:
         match = match_header(assigned, header)
@@ -347,9 +379,12 @@ def detect_format(catalog: FormatCatalog, file_name: str, header: list[str]) -> 
             missing = ", ".join(m for m in match.missing_required if m != "signature")
             return None, f"assigned format {assigned.name} but the header lacks required column(s): {missing}"
         return match, ""
-    candidates = [m for m in (match_header(f, header) for f in catalog.formats.values()) if not m.missing_required]
+    candidates = [m for m in (match_header(f, header) for f in catalog.formats.values()) if is_confident(m, header)]
     if not candidates:
-        return None, "header matches no known format (OneRoster file names, or a layout in config/formats)"
+        closest = closest_layout(catalog, header)
+        return None, "unknown layout" + (f", {closest}" if closest else "") + (
+            " (OneRoster file names, or a layout in config/formats)"
+        )
     best = max(c.score for c in candidates)
     top = [c for c in candidates if c.score == best]
     if len(top) > 1:

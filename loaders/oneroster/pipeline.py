@@ -41,7 +41,7 @@ from loaders.district_gate import (
 )
 from loaders.dlt_pipelines import discard_packages, new_pipeline, pipelines_dir_for
 from loaders.drop_checks import dependency_rank, held_back_reason, missing_from_manifest, prepare_texts
-from loaders.mapped.formats import FormatCatalog, HeaderMatch, detect_format, load_catalog
+from loaders.mapped.formats import FormatCatalog, HeaderMatch, detect_format, header_share, load_catalog
 from loaders.mapped.pipeline import (
     MappedLanding,
     ensure_mapped_raw_tables,
@@ -326,6 +326,7 @@ def load_package(
     registry: Path = REGISTRY_PATH,
     source_label: str | None = None,
     mapping: Path | None = None,
+    manifest_complete: bool = True,
 ) -> LoadReport:
     """Load a folder/zip/CSV drop for ``district_id`` into the DuckDB file ``database``.
 
@@ -337,6 +338,9 @@ def load_package(
     sources that materialise a package in a temporary folder pass the URL they pulled from.
 
     ``pipelines_dir`` is dlt's working folder (default: ``pipelines_dir_for(database)``).
+
+    ``manifest_complete``: the drop holds every file its manifest lists as bulk or delta, and a
+    missing one is reported as refused; pulls of a part of a drop pass False.
 
     Raises ``UnknownDistrictError``, ``PackageError`` or ``FormatConfigError`` before anything is
     written when the district is not in ``registry``, the drop cannot be opened or the mapping
@@ -368,7 +372,7 @@ def load_package(
         report = LoadReport(load_id, district_id, "running", version)
 
         planned = _plan_files(files, catalog, report, version)
-        report.files += missing_from_manifest(manifest, files)
+        report.files += missing_from_manifest(manifest, files) if manifest_complete else []
         for result in report.files:
             if result.status == "refused":
                 audit.record_file(load_id, district_id, result)
@@ -537,14 +541,30 @@ def _plan_files(files: list[PackageFile], catalog: FormatCatalog, report: LoadRe
 
 
 def _mapped_instead(plan: _Planned, catalog: FormatCatalog, version: str) -> bool:
-    """True when a OneRoster-named file lacks OneRoster's required columns but fits a mapped layout."""
+    """True when a OneRoster-named file lacks OneRoster's required columns but fits a mapped
+    layout better than OneRoster's own field names (recorded as a ``read_as_layout`` warning).
+    A OneRoster header with a fault (a duplicated column) stays OneRoster, and is refused."""
     try:
         header = read_header(plan.package_file.path)
-        map_header(header, plan.spec, FileResult(plan.package_file.name, "", 0), version)
     except FileRefused:
-        match, _ = detect_format(catalog, plan.package_file.name, header if "header" in locals() else [])
-        return match is not None
-    return False
+        return False
+    try:
+        map_header(header, plan.spec, FileResult(plan.package_file.name, "", 0), version)
+        return False
+    except FileRefused:
+        match, _ = detect_format(catalog, plan.package_file.name, header)
+    if match is None:
+        return False
+    known = plan.spec.lookup()
+    oneroster_share = sum(1 for h in header if h.strip().lower() in known) / max(len(header), 1)
+    if oneroster_share >= header_share(match, header):
+        return False
+    plan.result.warn(
+        "read_as_layout",
+        f"named like OneRoster {plan.spec.name}.csv, but its header is the {match.format.name} layout "
+        f"({len(match.columns)}/{len(match.format.columns)} columns)",
+    )
+    return True
 
 
 def _evidence(con: duckdb.DuckDBPyConnection, plan: _Planned) -> Evidence:

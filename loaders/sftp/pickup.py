@@ -35,7 +35,7 @@ from loaders.sftp.connection import open_sftp
 from loaders.sftp.fingerprints import SETTLED, MemberPrint, read_prints, write_prints
 from loaders.sftp.settings import SftpError, SftpSettings, is_pickup_name, parse_source
 
-_STATUS_RANK = {"succeeded": 0, "partial": 1, "failed": 2}
+_STATUS_RANK = {"succeeded": 0, "partial": 1, "refused": 1, "failed": 2}
 
 
 @dataclass
