@@ -209,7 +209,9 @@ class _Pickup:
         return fetched
 
     def _load(self, location: Path, label: str) -> LoadReport:
-        load = load_package(location, self.district_id, self.database, source_label=label, **self.load_options)
+        load = load_package(
+            location, self.district_id, self.database, source_label=label, manifest_complete=False, **self.load_options
+        )
         self.report.absorb(load)
         return load
 
