@@ -253,8 +253,8 @@ def load_catalog(override: Path | None = None, folder: Path = FORMATS_DIR) -> Fo
 
     An override file has ``formats:`` entries (a known ``name`` merges into that format, a new
     name adds a format; ``source``/``table`` required for new ones), an optional top-level
-    ``date_formats`` applied to every format it touches, and ``files:`` mapping file-name globs
-    to format names, which beats header detection.
+    ``date_formats`` - the district's, tried first in every format - and ``files:`` mapping
+    file-name globs to format names, which beats header detection.
     """
     raw_formats: dict[str, tuple[dict, dict, str]] = {}
     for file_name, document in _default_documents(folder):
@@ -270,19 +270,32 @@ def load_catalog(override: Path | None = None, folder: Path = FORMATS_DIR) -> Fo
                 base, base_document, _ = raw_formats[raw["name"]]
                 merged = {**base, **{k: v for k, v in raw.items() if k != "columns"}}
                 merged["columns"] = _merge_columns(base["columns"], raw.get("columns") or [])
-                if document.get("date_formats") and "date_formats" not in raw:
-                    merged["date_formats"] = document["date_formats"]
                 raw_formats[raw["name"]] = (merged, base_document, override.name)
             else:
                 if "source" not in raw and "source" not in document:
                     raise FormatConfigError(f"{override}: new format {raw['name']!r} needs a source")
                 raw_formats[raw["name"]] = (dict(raw), document, override.name)
         assignments = {str(k): str(v) for k, v in (document.get("files") or {}).items()}
+        own_dates = {str(r.get("name")) for r in document.get("formats") or () if "date_formats" in r}
+        _apply_district_dates(raw_formats, document, own_dates)
     formats = {name: _build(raw, document, file_name) for name, (raw, document, file_name) in raw_formats.items()}
     unknown = sorted(set(assignments.values()) - set(formats))
     if unknown:
         raise FormatConfigError(f"{override}: files: assigns unknown format(s) {', '.join(unknown)}")
     return FormatCatalog(formats, assignments)
+
+
+def _apply_district_dates(raw_formats: dict[str, tuple[dict, dict, str]], override: dict, own_dates: set[str]) -> None:
+    """An override's top-level ``date_formats`` are the district's: tried first in every layout
+    (a layout the override names with ``date_formats`` of its own keeps exactly those)."""
+    district = [str(f) for f in _as_tuple(override.get("date_formats"))]
+    if not district:
+        return
+    for name, (raw, document, file_name) in raw_formats.items():
+        if name in own_dates:
+            continue
+        own = [str(f) for f in _as_tuple(raw.get("date_formats") or document.get("date_formats") or ("%Y-%m-%d",))]
+        raw_formats[name] = ({**raw, "date_formats": list(dict.fromkeys(district + own))}, document, file_name)
 
 
 @dataclass(frozen=True)

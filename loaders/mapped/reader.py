@@ -252,7 +252,7 @@ def _map_rows(
         text, group_problems = _repeating_json(text, match, header)
         problems += group_problems
     problems += _required_problems(text, match, header)
-    text, typed_problems = _typed_columns(con, text, match, header)
+    text, typed_problems = _typed_columns(con, text, match, header, result)
     problems += typed_problems
     problems += _reference_problems(con, text, match, header, result, schools)
     problems += _conflict_problems(con, text, match, header)
@@ -309,9 +309,10 @@ def _repeating_json(text: pa.Table, match: HeaderMatch, header: list[str]) -> tu
 
 
 def _typed_columns(
-    con: duckdb.DuckDBPyConnection, text: pa.Table, match: HeaderMatch, header: list[str]
+    con: duckdb.DuckDBPyConnection, text: pa.Table, match: HeaderMatch, header: list[str], result: FileResult
 ) -> tuple[pa.Table, list[Problem]]:
-    """Dates and timestamps to ISO text; values that parse in no accepted format are problems."""
+    """Dates and timestamps to ISO text; values that parse in no accepted format are problems
+    (their rows are quarantined), counted per column as an ``invalid_date`` warning."""
     fmt = match.format
     typed = [c for c in fmt.columns if c.type in ("date", "timestamp") and c.name in match.columns]
     if not typed or text.num_rows == 0:
@@ -332,6 +333,14 @@ def _typed_columns(
         original = text.column(column.name)
         iso = converted.column(f"{column.name}__iso")
         bad = pc.and_(pc.is_valid(original), pc.is_null(iso))
+        count = pc.sum(bad).as_py() or 0
+        if count:
+            result.warn(
+                "invalid_date",
+                f"{_header_of(match, header, column.name)}: {count:,} value(s) in no accepted format ({readable}); "
+                "rows quarantined",
+                count,
+            )
         for row_number, value in zip(
             text.column("_row_number").filter(bad).to_pylist(), original.filter(bad).to_pylist(), strict=True
         ):

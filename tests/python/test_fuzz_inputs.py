@@ -536,3 +536,37 @@ def test_zip_limits_refuse_a_bomb_and_deep_members(tmp_path: Path) -> None:
         archive.writestr("/".join(["d"] * 20) + "/users.csv", b"sourcedId\n")
     with pytest.raises(PackageError, match="more than 16 folders deep"), open_package(deep):
         pass
+
+
+# -- dates in a district's own format -------------------------------------------------------------
+
+DAY_FIRST = (
+    "Student ID Number,Absence Reason Code,Absence Date,Periods Missed\n"
+    '"1001","ILL","08/25/2025",""\n"1002","ILL","26/08/2025",""\n"1003","ILL","27-Aug-2025",""\n'
+)
+
+
+def test_district_date_formats_come_from_the_mapping_file(tmp_path: Path) -> None:
+    from loaders.mapped.formats import load_catalog
+
+    mapping = tmp_path / "district.yml"
+    mapping.write_text(
+        'date_formats: ["%d/%m/%Y", "%d-%b-%Y"]\nformats:\n  - name: sis_students\n    date_formats: ["%Y%m%d"]\n'
+    )
+    catalog = load_catalog(mapping)
+    assert catalog.formats["sis_attendance"].date_formats[:3] == ("%d/%m/%Y", "%d-%b-%Y", "%m/%d/%Y")
+    assert catalog.formats["star_v2"].date_formats[:2] == ("%d/%m/%Y", "%d-%b-%Y")
+    assert catalog.formats["sis_students"].date_formats == ("%Y%m%d",)  # its own, as the file says
+
+    drop = _write(tmp_path / "drop", {"attendance.csv": DAY_FIRST.encode()})
+    plain = load_package(drop, "demo-sis", tmp_path / "plain.duckdb")
+    attendance = _result(plain, "attendance.csv")
+    assert (attendance.rows_read, attendance.rows_landed, attendance.rows_quarantined) == (3, 1, 2)
+    counted = [(w.code, w.occurrences) for w in attendance.warnings if w.code == "invalid_date"]
+    assert counted == [("invalid_date", 2)]
+    assert "Absence Date: 2 value(s)" in next(w.detail for w in attendance.warnings if w.code == "invalid_date")
+
+    mapped = load_package(drop, "demo-sis", tmp_path / "mapped.duckdb", mapping=mapping)
+    assert _result(mapped, "attendance.csv").rows_landed == 3
+    dates = query(tmp_path / "mapped.duckdb", "select distinct absence_date from raw_sis.attendance order by 1")
+    assert dates == [("2025-08-25",), ("2025-08-26",), ("2025-08-27",)]
