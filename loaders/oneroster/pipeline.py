@@ -584,11 +584,14 @@ def _evidence(con: duckdb.DuckDBPyConnection, plan: _Planned) -> Evidence:
 
 
 def _oneroster_evidence(con: duckdb.DuckDBPyConnection, plan: _Planned, evidence: Evidence) -> None:
-    if plan.spec.name in ("classes", "enrollments"):
-        header = [h.strip().lower() for h in read_header(plan.package_file.path)]
-        if "schoolsourcedid" in header:
-            position = header.index("schoolsourcedid")
-            evidence.schools.update(*distinct_values(con, plan.package_file.path, [position], len(header)))
+    if plan.spec.name in ("classes", "enrollments"):  # school ids only: the parser refuses an unreadable file
+        try:
+            header = [h.strip().lower() for h in read_header(plan.package_file.path)]
+            if "schoolsourcedid" in header:
+                position = header.index("schoolsourcedid")
+                evidence.schools.update(*distinct_values(con, plan.package_file.path, [position], len(header)))
+        except (FileRefused, duckdb.Error):
+            pass
     if plan.spec.name != "orgs":
         return
     with plan.package_file.path.open(newline="", encoding="utf-8-sig") as handle:

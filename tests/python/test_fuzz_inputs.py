@@ -23,7 +23,7 @@ from loaders.audit import FileResult
 from loaders.oneroster.pipeline import LoadReport, load_package
 from loaders.package import PackageError, ZipLimits, open_package
 from rollcall.sample import generate_district
-from tests.python.support import query
+from tests.python.support import query, run_rollcall
 
 DISTRICT = "demo-unified"
 Files = dict[str, bytes]
@@ -510,6 +510,10 @@ def test_an_empty_drop_lands_nothing_and_says_so(tmp_path: Path) -> None:
     archive = tmp_path / "empty.zip"
     zipfile.ZipFile(archive, "w").close()
     assert load_package(archive, DISTRICT, tmp_path / "w.duckdb").status == "refused"
+    cli = run_rollcall("load", str(archive), "--district", DISTRICT, "--database", str(tmp_path / "w.duckdb"))
+    assert cli.returncode == 2, cli.stderr[-2000:]
+    assert f"for {DISTRICT}: refused; 0 rows landed" in cli.stdout
+    assert "nothing landed" in run_rollcall("load", "--help").stdout
 
 
 def test_a_symlink_leaving_the_drop_is_refused_unread(tmp_path: Path, base_files: Files) -> None:
