@@ -71,7 +71,10 @@ def read_header(path: Path) -> list[str]:
         raise FileRefused(f"header row is not valid UTF-8 (byte {exc.start})") from exc
     if not text.strip():
         raise FileRefused("file is empty: no header row")
-    return next(csv.reader([text.rstrip("\r\n")]))
+    try:
+        return next(csv.reader([text.rstrip("\r\n")]))
+    except csv.Error as exc:
+        raise FileRefused(f"header row cannot be read: {exc}") from exc
 
 
 def count_encoding_deviations(path: Path, result: FileResult) -> bool:

@@ -145,6 +145,13 @@ CASES = [
         "record count check failed",
     ),
     Case(
+        "nul-in-header",
+        "refused",
+        "users.csv",
+        _whole("users.csv", lambda d: _header(d, b"username", b"user\x00name")),
+        "missing required column(s): username",
+    ),
+    Case(
         "binary-named-csv",
         "refused",
         "users.csv",
