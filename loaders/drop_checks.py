@@ -29,6 +29,9 @@ def prepare_texts(files: list[PackageFile], scratch: Path) -> list[PackageFile]:
         except TextRefused as exc:
             prepared.append(dataclasses.replace(package_file, refusal=str(exc)))
             continue
+        except OSError as exc:
+            prepared.append(dataclasses.replace(package_file, refusal=f"cannot be read: {exc.strerror or exc}"))
+            continue
         notes = (*package_file.notes, *text.notes)
         prepared.append(dataclasses.replace(package_file, path=text.path, notes=notes))
     return prepared

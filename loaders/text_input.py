@@ -56,16 +56,29 @@ def _chunks(path: Path) -> Iterator[bytes]:
         yield from iter(lambda: handle.read(CHUNK), b"")
 
 
-def _is_utf8(path: Path) -> bool:
+def _scan_utf8(path: Path) -> tuple[bool, bool]:
+    """One pass: (the bytes are valid UTF-8, the file has a CR that is not part of CRLF)."""
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    try:
-        for chunk in _chunks(path):
-            if not chunk.isascii():
+    valid = True
+    crs = pairs = 0
+    tail = b""  # a CR ending the previous chunk
+    for chunk in _chunks(path):
+        if valid and not chunk.isascii():
+            try:
                 decoder.decode(chunk)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+            except UnicodeDecodeError:
+                valid = False
+        if tail or b"\r" in chunk:
+            data = tail + chunk
+            crs += data.count(b"\r") - len(tail)
+            pairs += data.count(b"\r\n")
+            tail = data[-1:] if data.endswith(b"\r") else b""
+    if valid:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            valid = False
+    return valid, crs > pairs
 
 
 def _has_utf8_sequences(path: Path) -> bool:
@@ -78,23 +91,23 @@ def _has_utf8_sequences(path: Path) -> bool:
     return False
 
 
-def detect_encoding(path: Path) -> tuple[str, str | None]:
-    """(Python codec, note): the note explains any choice other than plain UTF-8."""
+def detect_encoding(path: Path) -> tuple[str, str | None, bool]:
+    """(Python codec, note, lone CR): the note explains any choice other than plain UTF-8; lone
+    CR says whether a UTF-8 file has CR line breaks (other encodings are always rewritten)."""
     with path.open("rb") as handle:
         head = handle.read(4)
     bom = _sniff_bom(head)
-    if bom == "utf-8-sig" or (bom is None and _is_utf8(path)):
-        return bom or "utf-8", None
-    if bom:
-        return bom, f"read as UTF-16 ({'byte-order mark' if bom == 'utf-16' else 'no byte-order mark'})"
-    if _has_utf8_sequences(path):  # damaged UTF-8: its bad rows are quarantined by the parser
-        return "utf-8", None
+    if bom is not None and bom != "utf-8-sig":
+        return bom, f"read as UTF-16 ({'byte-order mark' if bom == 'utf-16' else 'no byte-order mark'})", False
+    valid, lone_cr = _scan_utf8(path)
+    if valid or bom == "utf-8-sig" or _has_utf8_sequences(path):
+        return bom or "utf-8", None, lone_cr  # damaged UTF-8: its bad rows are quarantined by the parser
     try:
         for chunk in _chunks(path):
             chunk.decode("cp1252")
     except UnicodeDecodeError as exc:
         raise TextRefused(f"not UTF-8, UTF-16 or Windows-1252 text (byte 0x{exc.object[exc.start]:02x})") from exc
-    return "cp1252", "read as Windows-1252: not valid UTF-8 and no UTF-8 multi-byte character"
+    return "cp1252", "read as Windows-1252: not valid UTF-8 and no UTF-8 multi-byte character", False
 
 
 def _header_text(path: Path, encoding: str) -> str:
@@ -129,29 +142,23 @@ def detect_delimiter(header: str) -> str:
     return best
 
 
-def _lone_cr(path: Path) -> bool:
-    crs = pairs = 0
-    tail = b""
-    for chunk in _chunks(path):
-        if b"\r" not in chunk and not tail:
-            continue
-        data = tail + chunk
-        crs += data.count(b"\r") - (1 if tail else 0)
-        pairs += data.count(b"\r\n")
-        tail = data[-1:] if data.endswith(b"\r") else b""
-    return crs > pairs
-
-
 def _rewrite(path: Path, encoding: str, target: Path) -> None:
-    """Decode and write as UTF-8 with every CRLF and lone CR turned into LF."""
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
-    with target.open("w", encoding="utf-8", newline="") as sink:
-        carry = ""
+    """Write as UTF-8 with every CRLF and lone CR turned into LF (UTF-8 input byte for byte, so
+    the rows of a damaged UTF-8 file stay as they are for the parser to quarantine)."""
+    utf8 = encoding.startswith("utf-8")
+    decoder = None if utf8 else codecs.getincrementaldecoder(encoding)("strict")
+    empty = b"" if utf8 else ""
+    with target.open("wb") as sink:
+        carry = empty
         for chunk in _chunks(path):
-            text = carry + decoder.decode(chunk)
-            carry = "\r" if text.endswith("\r") else ""
-            sink.write((text[:-1] if carry else text).replace("\r\n", "\n").replace("\r", "\n"))
-        sink.write((carry + decoder.decode(b"", final=True)).replace("\r", "\n"))
+            text = carry + (chunk if decoder is None else decoder.decode(chunk))
+            cr, crlf, lf = (b"\r", b"\r\n", b"\n") if utf8 else ("\r", "\r\n", "\n")
+            carry = cr if text.endswith(cr) else empty
+            text = (text[:-1] if carry else text).replace(crlf, lf).replace(cr, lf)
+            sink.write(text if utf8 else text.encode("utf-8"))
+        rest = carry + (empty if decoder is None else decoder.decode(b"", final=True))
+        rest = rest.replace(b"\r" if utf8 else "\r", b"\n" if utf8 else "\n")
+        sink.write(rest if utf8 else rest.encode("utf-8"))
 
 
 def _redelimit(path: Path, delimiter: str, target: Path) -> None:
@@ -165,19 +172,23 @@ def _redelimit(path: Path, delimiter: str, target: Path) -> None:
             raise TextRefused(
                 f"cannot be read as {DELIMITERS[delimiter]}-separated: line {reader.line_num}: {exc}"
             ) from exc
+        except UnicodeDecodeError as exc:
+            raise TextRefused(
+                f"a {DELIMITERS[delimiter]}-separated file must be valid text to convert: invalid UTF-8 after "
+                f"line {reader.line_num}"
+            ) from exc
 
 
 def prepare_text(path: Path, scratch: Path) -> PreparedText:
     """A path the CSV readers can read (UTF-8, comma), rewritten into ``scratch`` when needed."""
     try:
-        encoding, note = detect_encoding(path)
+        encoding, note, lone_cr = detect_encoding(path)
         delimiter = detect_delimiter(_header_text(path, encoding))
     except (OSError, UnicodeDecodeError) as exc:
         raise TextRefused(f"cannot be read: {exc}") from exc
     prepared = PreparedText(path)
     if note:
         prepared.notes.append(("encoding", note))
-    lone_cr = encoding in ("utf-8", "utf-8-sig") and _lone_cr(path)
     if lone_cr:
         prepared.notes.append(("line_endings", "CR (carriage return) line breaks read as line ends"))
     if delimiter != ",":

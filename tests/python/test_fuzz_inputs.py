@@ -152,6 +152,13 @@ CASES = [
         "missing required column(s): username",
     ),
     Case(
+        "semicolons-damaged-utf8",
+        "refused",
+        "users.csv",
+        _whole("users.csv", lambda d: _redelimit(d, ";").replace(b";;;", b";;;\xff", 1)),
+        "must be valid text to convert",
+    ),
+    Case(
         "binary-named-csv",
         "refused",
         "users.csv",
