@@ -388,8 +388,8 @@ def load_package(
                 plan.result.refuse(f"district gate: {decision.reason}")
                 audit.record_file(load_id, district_id, plan.result)
         accepted = [plan for plan in candidates if decisions[plan.package_file.name].accepted]
-        for note in first_load[: len(accepted)]:  # shown once, on the drop's first file
-            accepted[0].result.warn("district_first_load", note)
+        if first_load and accepted:  # shown once, on the drop's first file
+            accepted[0].result.warn("district_first_load", first_load[0])
 
         seen_entities: dict[str, str] = {}
         landings: list[_Landing] = []
@@ -501,7 +501,8 @@ def _refused_entities(report: LoadReport) -> dict[str, FileResult]:
 def _plan_files(files: list[PackageFile], catalog: FormatCatalog, report: LoadReport, version: str) -> list[_Planned]:
     """Recognise every file: a OneRoster(+) name, else a mapped layout by its header. A file with
     a OneRoster name whose header is not OneRoster's but fits a mapped layout (an SIS export
-    called ``enrollments.csv``) is read as that layout."""
+    called ``enrollments.csv``) is read as that layout. The package's notes become warnings, its
+    refusals (escaping links, undecidable text) refused files."""
     planned = []
     for package_file in files:
         size = package_file.path.stat().st_size if not package_file.refusal else 0
