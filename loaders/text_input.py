@@ -237,14 +237,15 @@ def count_records(path: Path, width: int) -> RecordCount:
         pending, data = data[cut:], data[:cut]
         if not data:
             continue
-        if not quoted and b'"' not in data and b"\n\n" not in data and b"\n\r\n" not in data and data[:1] != b"\n":
-            lines = data.count(b"\n")  # the common case: no quotes, no blank line, every line a record
-            records += lines
-            line_number += lines
-            continue
         array = np.frombuffer(data, dtype=np.uint8)
-        quotes = np.cumsum(array == 34, dtype=np.int64)
         newlines = np.flatnonzero(array == 10)
+        if not quoted and b'"' not in data:  # the common case: every line not blank is a record
+            gaps = np.diff(newlines, prepend=-1)  # line length + 1
+            blank = (gaps == 1) | ((gaps == 2) & (array[newlines - 1] == 13))
+            records += len(newlines) - int(np.count_nonzero(blank))
+            line_number += len(newlines)
+            continue
+        quotes = np.cumsum(array == 34, dtype=np.int64)
         # quote parity at each line break, and at the start of each line
         inside_at_break = ((quotes[newlines] + quoted) % 2).astype(bool)
         starts = np.concatenate(([0], newlines[:-1] + 1))
