@@ -137,16 +137,30 @@ def read_mapped_csv(
     lineage: MappedLineage,
     result: FileResult,
     schools: set[str] | None,
+    quarantined_keys: set[tuple] | None = None,
 ) -> pa.Table:
     """Parse ``path`` under ``match.format``; quarantine unplaceable rows; return landed rows.
 
     ``schools`` is the district's known school ids for ``references: school`` columns (None:
-    unknown, the check is skipped with a warning). Raises ``FileRefused``.
+    unknown, the check is skipped with a warning). ``quarantined_keys`` collects the format key
+    of every quarantined row that has one. Raises ``FileRefused``.
     """
     if count_encoding_deviations(path, result):
         with lf_only_copy(path) as normalized:
-            return _read(con, normalized, header, match, lineage, result, schools)
-    return _read(con, path, header, match, lineage, result, schools)
+            return _read(con, normalized, header, match, lineage, result, schools, quarantined_keys)
+    return _read(con, path, header, match, lineage, result, schools, quarantined_keys)
+
+
+def _keys_of_lines(match: HeaderMatch, lines: list[str | None]) -> set[tuple]:
+    """The format key (trimmed values, empty as None) of each raw line that holds one."""
+    positions = [match.columns.get(k) for k in match.format.key]
+    if not positions or None in positions:
+        return set()
+    keys = set()
+    for row in csv.reader(line for line in lines if line):
+        if len(row) > max(positions):
+            keys.add(tuple(row[p].strip() or None for p in positions))
+    return keys
 
 
 def _read(
@@ -157,6 +171,7 @@ def _read(
     lineage: MappedLineage,
     result: FileResult,
     schools: set[str] | None,
+    quarantined_keys: set[tuple] | None = None,
 ) -> pa.Table:
     width = len(header)
     parsed, rejected = read_csv_with_rejects(con, path, width, "select * from {reader}")
@@ -193,6 +208,8 @@ def _read(
             )
         keep = pc.invert(pc.is_in(table.column("_row_number"), pa.array(sorted(bad_rows), type=pa.int64())))
         table = table.filter(keep)
+    if quarantined_keys is not None:
+        quarantined_keys.update(_keys_of_lines(match, [raw_line for *_, raw_line in quarantine]))
     if quarantine:
         con.executemany(
             f"insert into {AUDIT_SCHEMA}.quarantined_rows values (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -45,6 +45,7 @@ from loaders.mapped.formats import FormatCatalog, HeaderMatch, detect_format, he
 from loaders.mapped.pipeline import (
     MappedLanding,
     ensure_mapped_raw_tables,
+    keep_quarantined_current,
     known_schools,
     prepare_mapped_file,
     run_dlt_mapped,
@@ -475,6 +476,7 @@ def load_package(
             audit.record_file(load_id, district_id, landing.result)
         for landing in mapped:
             verify_mapped(con, landing, load_id)
+            keep_quarantined_current(con, landing, district_id, load_id, started_at)
             audit.record_file(load_id, district_id, landing.result)
         for pipeline in pipelines:
             discard_packages(pipeline)

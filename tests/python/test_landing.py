@@ -5,6 +5,7 @@ bulk guard reading the file the same way the landing does."""
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 
 import dlt
@@ -171,3 +172,37 @@ def test_invalid_utf8_row_is_quarantined_and_its_record_stays_current(tmp_path: 
     ]
     assert query(database, "select count(*) from raw_oneroster.users where _change_kind = 'bulk_tombstone'") == [(0,)]
     assert query(database, "select error_type from audit.quarantined_rows") == [("invalid_encoding",)]
+
+
+def test_a_quarantined_row_of_a_snapshot_export_keeps_its_previous_version(tmp_path: Path) -> None:
+    database = tmp_path / "w.duckdb"
+    first = load_package(SEED_002, "demo-sis", database)
+    assert {f.status for f in first.files} == {"loaded"}
+    # the next night's students.csv: student 487598475 on two rows as two people (both quarantined)
+    nightly = tmp_path / "nightly"
+    shutil.copytree(SEED_002, nightly)
+    lines = (nightly / "students.csv").read_text().replace('"Ava"', '"Avery"').splitlines(keepends=True)
+    noah = next(line for line in lines if line.startswith('"487598475"'))
+    (nightly / "students.csv").write_text("".join(lines) + noah.replace('"Noah"', '"Nora"'))
+
+    report = load_package(nightly, "demo-sis", database)
+
+    result = next(f for f in report.files if f.file_name == "students.csv")
+    assert result.status == "loaded"
+    kinds = query(
+        database,
+        "select error_type, count(*) from audit.quarantined_rows where load_id = ? and file_name = ? group by 1",
+        [report.load_id, "students.csv"],
+    )
+    assert ("conflicting_duplicate", 2) in kinds
+    assert result.rows_read == result.rows_landed + result.rows_quarantined  # the kept row is not counted
+    assert [(w.code, w.occurrences) for w in result.warnings if w.code == "tombstone_withheld"] == [
+        ("tombstone_withheld", 1)
+    ]
+    latest = query(
+        database,
+        "select student_id, school_id, first_name, _row_number < 0 from raw_sis.students where _load_id = ?"
+        " and student_id in ('487598475', '309482094') order by 1",
+        [report.load_id],
+    )
+    assert latest == [("309482094", "001", "Avery", False), ("487598475", "314", "Noah", True)]
