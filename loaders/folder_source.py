@@ -113,4 +113,4 @@ def pull(
         selected += [f for f in files if entity_of(f.name) == MANIFEST]
         for package_file in selected:
             place(package_file.path, Path(tmp) / package_file.name)
-        return load_package(tmp, district_id, database, **options)
+        return load_package(tmp, district_id, database, manifest_complete=False, **options)

@@ -169,6 +169,7 @@ def _generate(out: str, options: dict, written):
     epilog=exit_codes(
         "0  everything landed (or was skipped as unchanged)",
         "1  failure: landing failed, nothing of the drop was kept",
+        "2  nothing landed: an empty drop or every file refused (also a usage error)",
         "3  partial: a file was refused or rows were quarantined",
         BUSY_LINE,
     ),
@@ -280,6 +281,8 @@ def _print_load_report(report, database: Path, brief: bool = False) -> int:
 def _status_code(status: str) -> int:
     if status == "failed":
         return EXIT_FAILED
+    if status == "refused":  # an empty drop, or every file refused: nothing landed
+        return EXIT_USAGE
     return EXIT_OK if status == "succeeded" else EXIT_PARTIAL
 
 

@@ -493,7 +493,7 @@ def run_source(
         entity = wanted.get((f.entity or "").lower())
         if entity and f.status in ("refused", "failed"):
             run.entity_errors[entity] = f"{f.file_name} {f.status}: {f.error_text or 'no reason given'}"
-    if run.entity_errors or report.status == "partial":
+    if run.entity_errors or report.status in ("partial", "refused"):
         run.status = "partial"
     return run
 
