@@ -4,16 +4,13 @@ UV_VERSION := 0.13.8
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 BIN := .venv/bin
-SAMPLE_DIR := warehouse/sample-district/drop
-SAMPLE_DISTRICT := demo-unified
-SIS_DIR := warehouse/sample-sis/drop
-SIS_DISTRICT := demo-sis
 # pytest-xdist workers for `make test` (the machines have two cores)
 PYTEST_WORKERS ?= 2
 
 export ROLLCALL_DUCKDB_PATH ?= warehouse/rollcall.duckdb
 export UV_PYTHON_DOWNLOADS := never
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+# `dbt` in this folder finds profiles.yml here: no --profiles-dir needed
 export RUNTIME__DLTHUB_TELEMETRY := false
 
 .PHONY: setup demo test lint sql-lint build docs summary publish dashboard codegen bench bench-scale clean
@@ -29,19 +26,12 @@ $(UV):
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-## demo: generate the sample districts, load them, dbt build, docs, summary, publish (docs/bi.md)
+## demo: `rollcall demo`: generate the sample districts, load them, dbt build, docs, summary, publish
+##   (docs/bi.md)
 ##   demo-unified: OneRoster + PowerSchool + ClassLink + Star (one district, four systems)
-##   demo-sis: SIS exports only (its planted bad rows are quarantined: `load` exits 3 = partial)
+##   demo-sis: SIS exports only (its planted bad rows are quarantined: that load is partial)
 demo: setup
-	rm -rf warehouse/sample-district warehouse/sample-sis
-	$(BIN)/rollcall generate $(SAMPLE_DIR) --layout multi-source --days 120
-	$(BIN)/rollcall generate $(SIS_DIR) --layout sis --days 120
-	$(BIN)/rollcall load $(SAMPLE_DIR) --district $(SAMPLE_DISTRICT)
-	$(BIN)/rollcall load $(SIS_DIR) --district $(SIS_DISTRICT) || [ $$? -eq 3 ]
-	$(BIN)/rollcall build
-	$(BIN)/dbt docs generate --project-dir . --profiles-dir profiles --quiet
-	$(BIN)/rollcall summary
-	$(BIN)/rollcall publish
+	@$(BIN)/rollcall demo
 
 ## test: ruff, then the whole pytest suite (incl. dbt builds) on $(PYTEST_WORKERS) workers, with
 ##   sqlfluff linting beside it at a lower priority (its report follows pytest's when it finds something)

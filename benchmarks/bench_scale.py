@@ -151,7 +151,7 @@ def main() -> int:
         env = {"ROLLCALL_DUCKDB_PATH": str(work / "warehouse.duckdb")}
         shutil.rmtree(work / ".warehouse.duckdb.dlt", ignore_errors=True)
         results["load"] = timed([str(BIN / "rollcall"), "load", str(work / "base"), "--district", DISTRICT], env)
-        dbt = [str(BIN / "dbt"), "--project-dir", str(ROOT), "--profiles-dir", str(ROOT / "profiles")]
+        dbt = [str(BIN / "dbt"), "--project-dir", str(ROOT), "--profiles-dir", str(ROOT)]
         timed([*dbt[:1], "seed", *dbt[1:]], env)
         results["dbt_run"] = timed([*dbt[:1], "run", "--full-refresh", *dbt[1:]], env)
         results["dbt_build"] = timed([str(BIN / "rollcall"), "build", "--full-refresh"], env)

@@ -18,9 +18,9 @@ from loaders.oneroster.pipeline import DEFAULT_MAX_TOMBSTONE_SHARE, LoadReport, 
 from loaders.oneroster.settings import file_specs, spec_for_file_name
 from loaders.package import PackageError, open_package
 from loaders.registry import REGISTRY_PATH, get_district
+from rollcall.settings import WORK_DIR
 
 MANIFEST = "manifest"
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def resolve_entities(entities: Iterable[str] | None) -> set[str] | None:
@@ -74,7 +74,7 @@ def source_path(source: Mapping[str, Any]) -> Path:
     if not isinstance(value, str | Path) or not str(value).strip():
         raise PackageError("a folder source needs a path (a folder, .zip or .csv)")
     path = Path(str(value).strip()).expanduser()
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    return path if path.is_absolute() else WORK_DIR / path
 
 
 def pull(
@@ -113,4 +113,4 @@ def pull(
         selected += [f for f in files if entity_of(f.name) == MANIFEST]
         for package_file in selected:
             place(package_file.path, Path(tmp) / package_file.name)
-        return load_package(tmp, district_id, database, **options)
+        return load_package(tmp, district_id, database, manifest_complete=False, **options)

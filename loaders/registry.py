@@ -6,7 +6,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-REGISTRY_PATH = Path(__file__).resolve().parents[1] / "seeds" / "districts.csv"
+from rollcall.settings import REGISTRY_PATH
 
 
 class UnknownDistrictError(Exception):

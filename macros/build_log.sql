@@ -2,14 +2,15 @@
     on-run-end: every `dbt build` records itself in audit.build_log, so `rollcall build` can
     select only what the loads since the last complete build changed (rollcall/build_plan.py).
     A build covers all changes when it selected nothing of its own, or when rollcall planned
-    its selection.
+    its selection. rollcall passes the plan in environment variables, not vars, so that a plain
+    `dbt` between two `rollcall build`s keeps dbt's partial parse.
 -#}
 {% macro record_build(results) -%}
     {%- if execute and flags.WHICH == 'build' -%}
         {%- set failed = results | selectattr('status', 'in', ['error', 'fail', 'runtime error', 'skipped']) | list -%}
         {%- set own_selection = invocation_args_dict.get('select') or invocation_args_dict.get('exclude') or invocation_args_dict.get('selector') -%}
-        {%- set covers = var('rollcall_planned_build', false) or not own_selection -%}
-        {%- set fingerprint = var('rollcall_project_fingerprint', none) -%}
+        {%- set covers = env_var('ROLLCALL_PLANNED_BUILD', '') == 'true' or not own_selection -%}
+        {%- set fingerprint = env_var('ROLLCALL_PROJECT_FINGERPRINT', '') -%}
         create schema if not exists audit;
         create table if not exists audit.build_log (
             invocation_id {{ dbt.type_string() }},

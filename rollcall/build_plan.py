@@ -25,7 +25,7 @@ import yaml
 from rollcall.settings import PROJECT_ROOT
 
 # Folders and files whose content decides what dbt builds.
-PROJECT_INPUTS = ("dbt_project.yml", "profiles", "models", "macros", "seeds", "tests/dbt")
+PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt")
 # dbt options that choose nodes themselves: the user's selection wins over the plan.
 SELECTION_OPTIONS = {"-s", "--select", "-m", "--models", "--exclude", "--selector", "--full-refresh", "-f"}
 REFRESH_OPTIONS = {"--full-refresh", "-f"}
@@ -41,10 +41,15 @@ class BuildPlan:
     dbt_args: list[str]
     reason: str
     changed_sources: list[str] = field(default_factory=list)
+    # ROLLCALL_PROJECT_FINGERPRINT / ROLLCALL_PLANNED_BUILD for the build_log hook: environment
+    # variables, not vars, so that a plain `dbt` in between keeps dbt's partial parse
+    env: dict[str, str] = field(default_factory=dict)
+
+    nothing_to_build: bool = False
 
     @property
     def is_empty(self) -> bool:
-        return self.dbt_args == []
+        return self.nothing_to_build
 
 
 def code_fingerprint() -> str:
@@ -123,29 +128,33 @@ def plan_build(database: Path, args: list[str], today: date | None = None) -> Bu
     """The dbt ``build`` arguments for this warehouse given the user's extra ``args``."""
     rest, given_vars = split_vars(args)
     fingerprint = project_fingerprint(given_vars)
-    plan_vars = {**given_vars, "rollcall_project_fingerprint": fingerprint}
+    own = {"ROLLCALL_PROJECT_FINGERPRINT": fingerprint, "ROLLCALL_PLANNED_BUILD": "false"}
+    planned = {**own, "ROLLCALL_PLANNED_BUILD": "true"}
     options = {arg.split("=", 1)[0] for arg in rest}
-    full = [*rest, "--vars", yaml.safe_dump({**plan_vars, "rollcall_planned_build": True})]
+    full = [*rest, "--vars", yaml.safe_dump(given_vars)] if given_vars else rest
+
+    def plan(dbt_args: list[str], reason: str, changed: list[str] | None = None) -> BuildPlan:
+        return BuildPlan(dbt_args, reason, changed or [], planned)
+
     if options & REFRESH_OPTIONS and not options & (SELECTION_OPTIONS - REFRESH_OPTIONS):
-        # everything from scratch, with the vars of a planned build: dbt keeps its parse for the next
-        return BuildPlan(full, "--full-refresh: everything from scratch")
+        return plan(full, "--full-refresh: everything from scratch")
     if options & SELECTION_OPTIONS:
-        return BuildPlan([*rest, "--vars", yaml.safe_dump(plan_vars)], "your own selection")
+        return BuildPlan(full, "your own selection", env=own)
     if not database.exists():
-        return BuildPlan(full, "first build")
+        return plan(full, "first build")
     with duckdb.connect(str(database), read_only=True) as con:
         built_code = _code_part(_latest_build_fingerprint(con))
         if built_code is not None and built_code != _code_part(fingerprint):
-            return BuildPlan(
+            return plan(
                 [*full, "--full-refresh"],
                 "the project's models, macros or seeds changed since the last build; rebuilding from scratch",
             )
         last = _last_complete_build(con)
         if last is None:
-            return BuildPlan(full, "no earlier complete build")
+            return plan(full, "no earlier complete build")
         started_at, last_fingerprint, build_date = last
         if last_fingerprint != fingerprint:
-            return BuildPlan(full, "the vars changed since the last build")
+            return plan(full, "the vars changed since the last build")
         changed = _changed_sources(con, started_at)
         new_day = build_date != (today or date.today())
         keep_clock = new_day or not set(changed) <= ATTENDANCE_SOURCES or _as_of_may_move(con, started_at)
@@ -153,14 +162,13 @@ def plan_build(database: Path, args: list[str], today: date | None = None) -> Bu
     if new_day:
         selectors.append(f"tag:{CLOCK_TAG}+")
     if not selectors:
-        return BuildPlan([], "nothing was loaded since the last build")
+        return BuildPlan([], "nothing was loaded since the last build", env=planned, nothing_to_build=True)
     # attendance reaches the models that read the clock (the messaging rosters) only through the
     # as-of date: they wait for a new day or a moved as-of date
     exclude = [] if keep_clock else ["--exclude", f"tag:{CLOCK_TAG}+"]
     # unit tests check the code, which passed them in the last complete build and has not changed
     exclude += ["--exclude-resource-type", "unit_test"]
-    # the same vars as a planned full build: dbt keeps its partial parse between them
-    return BuildPlan([*full, "--select", *selectors, *exclude], "what the loads since the last build changed", changed)
+    return plan([*full, "--select", *selectors, *exclude], "what the loads since the last build changed", changed)
 
 
 def _as_of_may_move(con: duckdb.DuckDBPyConnection, since) -> bool:

@@ -34,7 +34,7 @@ from loaders.package import PackageError
 from loaders.registry import UnknownDistrictError, get_district
 from rollcall.check_dbt import MESSAGE_PREFIX, NODES_FILE, RESULTS_FILE
 from rollcall.codegen import STAGING_MODELS
-from rollcall.settings import PROJECT_ROOT
+from rollcall.settings import WORK_DIR
 
 if TYPE_CHECKING:
     from loaders.oneroster.pipeline import LoadReport
@@ -243,13 +243,15 @@ def check_package(
     *,
     work_root: str | Path | None = None,
     progress: Progress | None = None,
+    selection: list[str] | None = None,
 ) -> CheckReport:
     """Load ``location`` into a temporary warehouse, run the staging data tests and report.
 
     ``district_id`` only labels the rows in the temporary warehouse; it must be in the registry.
     ``work_root`` is where the temporary folder is made (default: the system temp folder); the
     folder is removed whatever happens. Raises ``CheckUsageError`` for an unknown district or a
-    drop that cannot be opened.
+    drop that cannot be opened. ``selection`` (dbt ``--select`` / ``--exclude`` arguments) narrows
+    the data tests to the nodes it selects.
     """
     say = progress or (lambda _message: None)
     try:
@@ -258,7 +260,7 @@ def check_package(
         raise CheckUsageError(str(exc)) from exc
     with (
         tempfile.TemporaryDirectory(prefix="rollcall-check-", dir=work_root) as tmp,
-        DbtProcess(Path(tmp), say) as dbt,
+        DbtProcess(Path(tmp), say, selection or []) as dbt,
     ):
         work = Path(tmp)
         database = work / DATABASE_FILE
@@ -386,7 +388,7 @@ class DbtOutcome:
 
 def parse_cache_dir() -> Path:
     """Where dbt's parse state is kept between checks: ``$ROLLCALL_CHECK_CACHE`` or ``target/check``."""
-    return Path(os.environ.get(PARSE_CACHE_ENV) or PROJECT_ROOT / "target" / "check")
+    return Path(os.environ.get(PARSE_CACHE_ENV) or WORK_DIR / "target" / "check")
 
 
 def filled_tables(database: Path) -> list[tuple[str, str]]:
@@ -408,7 +410,7 @@ class DbtProcess:
     artifacts and logs stay inside ``work``; ``close`` stops it if it is still running.
     """
 
-    def __init__(self, work: Path, progress: Progress) -> None:
+    def __init__(self, work: Path, progress: Progress, selection: list[str] | None = None) -> None:
         self.say = progress
         self.target = work / "target"
         env = {
@@ -419,7 +421,15 @@ class DbtProcess:
         }
         self.process = subprocess.Popen(
             # -P: the working folder (the check's temporary files) is not put on the module path
-            [sys.executable, "-P", "-m", "rollcall.check_dbt", str(self.target), str(parse_cache_dir())],
+            [
+                sys.executable,
+                "-P",
+                "-m",
+                "rollcall.check_dbt",
+                str(self.target),
+                str(parse_cache_dir()),
+                *(selection or []),
+            ],
             cwd=work,
             env=env,
             stdin=subprocess.PIPE,

@@ -1,4 +1,4 @@
-"""The dbt half of ``rollcall check``, in a process of its own: ``python -m rollcall.check_dbt TARGET CACHE``.
+"""The dbt half of ``rollcall check``, in its own process: ``python -m rollcall.check_dbt TARGET CACHE [SELECTION]``.
 
 It starts while the files are still loading. First it reads the project with ``dbt parse`` —
 a partial parse from the copy that the previous check left in CACHE, so only files that changed
@@ -7,6 +7,8 @@ itself) — and leaves the new parse state in CACHE for the next check. Then it 
 the load filled (one JSON line on stdin; end of input means "nothing to check"), picks
 the models and data tests those files need (``select_nodes``) and runs ``dbt build`` on exactly
 those, with the manifest it already holds.
+
+SELECTION is the user's own ``--select`` / ``--exclude`` (``rollcall check -s ...``).
 
 It runs with its working folder beside the temporary DuckDB file and names that file by a
 relative path, so the profile (which dbt hashes into the parse state) is the same on every run.
@@ -125,19 +127,34 @@ def select_nodes(
     )
 
 
-def build_arguments(selection: Selection, fqn: dict[str, list[str]]) -> list[str]:
+def build_arguments(selection: Selection, fqn: dict[str, list[str]], narrow: list[str] | None = None) -> list[str]:
     """``dbt build`` selection arguments for ``selection`` (``fqn``: unique id -> dbt fqn).
 
     The models and seeds are selected by name and their tests come with them ("cautious": a
     test whose parents are all built), less the tests that ``select_nodes`` left out. That is
     the same set of nodes as naming every test, with far fewer selectors for dbt to match
-    against every node of the project (it does so three times per build).
+    against every node of the project (it does so three times per build). ``narrow`` is the
+    user's own ``--select`` / ``--exclude``: only nodes that both select, less what it excludes.
     """
-    arguments = ["--select", *(_fqn(fqn[uid]) for uid in selection.seeds + selection.models)]
+    own, dropped = _user_selection(narrow or [])
+    ours = [_fqn(fqn[uid]) for uid in selection.seeds + selection.models]
+    arguments = ["--select", *([f"{s},{u}" for s in ours for u in own] if own else ours)]
     arguments += ["--indirect-selection", "cautious", "--exclude-resource-type", "unit_test"]
     if selection.skipped_tests:
         arguments += ["--exclude", *(_fqn(fqn[uid]) for uid in selection.skipped_tests)]
-    return arguments
+    return arguments + (["--exclude", *dropped] if dropped else [])
+
+
+def _user_selection(arguments: list[str]) -> tuple[list[str], list[str]]:
+    """The selectors after ``--select`` and after ``--exclude`` in ``arguments``."""
+    chosen: dict[str, list[str]] = {"--select": [], "--exclude": []}
+    current = None
+    for argument in arguments:
+        if argument.startswith("-"):
+            current = chosen.get(argument)
+        elif current is not None:
+            current.append(argument)
+    return chosen["--select"], chosen["--exclude"]
 
 
 def _fqn(parts: list[str]) -> str:
@@ -211,7 +228,7 @@ def _graph(manifest: Any) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str
 
 
 def main(argv: list[str]) -> int:
-    target, cache = Path(argv[0]), Path(argv[1])
+    target, cache, narrow = Path(argv[0]), Path(argv[1]), argv[2:]
     messages = _Messages()
     from dbt.cli.main import dbtRunner  # the slow import happens here, while the files load
 
@@ -221,7 +238,7 @@ def main(argv: list[str]) -> int:
         "--project-dir",
         str(PROJECT_ROOT),
         "--profiles-dir",
-        str(PROJECT_ROOT / "profiles"),
+        str(PROJECT_ROOT),
         "--target-path",
         str(target),
         "--log-path",
@@ -285,7 +302,7 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     fqn = {uid: manifest.nodes[uid].fqn for uid in selection.nodes + selection.skipped_tests}
     built = dbtRunner(manifest=manifest, callbacks=[on_build_event]).invoke(
-        ["build", "--no-write-json", *build_arguments(selection, fqn), *common]
+        ["build", "--no-write-json", *build_arguments(selection, fqn, narrow), *common]
     )
     if built.exception is not None:  # dbt itself failed, not a model or a test
         messages.send("failed", error=_first_line(built.exception, "dbt build failed"))

@@ -1,204 +1,633 @@
-"""``rollcall`` command line: generate a sample district, load a drop, build, summarise."""
+"""``rollcall`` command line: generate a sample district, load a drop, build, check, summarise.
+
+Each command is one small function registered on the ``cli`` group; a module of its own adds a
+command with ``cli.add_command``. Options are never abbreviated: an unknown or misspelt option is
+a usage error (exit 2) that names it and suggests the closest one.
+"""
 
 from __future__ import annotations
 
-import argparse
 import sys
+import time
+from collections import Counter
 from pathlib import Path
 
-from rollcall import dashboard, publish
+import click
+
+from loaders.writer_lock import EXIT_BUSY
+from rollcall.console import Reporter
+from rollcall.dashboard import dashboard_command
+from rollcall.publish import publish_command
 from rollcall.settings import DEFAULT_DATABASE, database_path
 
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 3, 2
-GENERATE_PROGRESS_FROM = 1_000_000  # student-days: larger runs print a line per file written
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
+BUSY_LINE = (
+    f"{EXIT_BUSY}  another run kept the warehouse busy past $ROLLCALL_WRITER_TIMEOUT seconds (default 600);"
+    " load, pulls, sync and build wait for each other"
+)
+USAGE_LINE = f"{EXIT_USAGE}  usage error: an unknown option, a missing argument, a path or district that is not there"
 
 
-def _progress(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+def exit_codes(*lines: str) -> str:
+    """The ``Exit codes`` epilog of a command's help (the usage code last)."""
+    return "\b\nExit codes:\n" + "\n".join(f"  {line}" for line in sorted((*lines, USAGE_LINE)))
 
 
-def _cmd_generate(args: argparse.Namespace) -> int:
-    if args.layout != "oneroster":
-        return _cmd_generate_sources(args)
-    from rollcall.sample import generate_district
+def _database(value: str | None) -> Path:
+    return Path(value) if value else database_path()
 
-    large = args.students * args.days >= GENERATE_PROGRESS_FROM
+
+def database_option(function):
+    return click.option(
+        "--database",
+        metavar="FILE",
+        help=f"DuckDB file (default $ROLLCALL_DUCKDB_PATH or {DEFAULT_DATABASE})",
+    )(function)
+
+
+def verbose_option(function):
+    return click.option("-v", "--verbose", is_flag=True, help="print detail: each file as it goes, dbt's log")(function)
+
+
+def _refused(command: str, message: str) -> int:
+    click.echo(f"rollcall {command}: refused: {message}", err=True)
+    return EXIT_USAGE
+
+
+@click.group(
+    context_settings=CONTEXT,
+    epilog=exit_codes("0  ok", "1  failure", "3  partial (see each command)", BUSY_LINE),
+)
+@click.version_option(package_name="rollcall", message="rollcall %(version)s")
+def cli() -> None:
+    """rollcall: an open-source K-12 data warehouse (OneRoster+, dlt, DuckDB, dbt).
+
+    \b
+    Start with:  rollcall demo            (sample districts, loaded, built, summarised)
+    Your data:   rollcall load DROP --district ID  then  rollcall build  then  rollcall summary
+    Help on a command:  rollcall COMMAND --help
+    """
+
+
+# --- generate --------------------------------------------------------------------------------------
+
+
+@cli.command(
+    epilog=exit_codes("0  written", "1  failure"),
+    short_help="write a deterministic sample district (OneRoster 1.1 + OneRoster+, SIS or four sources)",
+)
+@click.argument("out", type=click.Path(dir_okay=True, file_okay=True))
+@click.option("--students", type=click.IntRange(min=1), default=500, show_default=True, help="students in the district")
+@click.option("--schools", type=click.IntRange(min=1), default=4, show_default=True, help="schools in the district")
+@click.option("--days", type=int, default=100, show_default=True, help="instructional days of attendance to generate")
+@click.option(
+    "--seed", type=int, default=42, show_default=True, help="random seed: the same seed writes the same files"
+)
+@click.option(
+    "--school-year", type=int, default=2026, show_default=True, help="calendar year in which the school year ends"
+)
+@click.option("--zip", "as_zip", is_flag=True, help="write a zip file instead of a folder (oneroster layout only)")
+@click.option(
+    "--layout",
+    type=click.Choice(["oneroster", "sis", "multi-source"]),
+    default="oneroster",
+    show_default=True,
+    help="oneroster: OneRoster 1.1 + OneRoster+; sis: SchoolMessenger-style SIS exports; "
+    "multi-source: OneRoster + PowerSchool + ClassLink + Star (docs/sample-districts.md)",
+)
+@click.option(
+    "--guardian-layout",
+    type=click.Choice(["two-file", "one-file", "three-file"]),
+    default="two-file",
+    show_default=True,
+    help="sis only: how guardians are spread over files",
+)
+@click.option(
+    "--attendance-style",
+    type=click.Choice(["records", "one-field", "period-fields"]),
+    default="records",
+    show_default=True,
+    help="sis only: how absences are written",
+)
+@click.option(
+    "--powerschool-headers",
+    type=click.Choice(["table", "plain"]),
+    help="multi-source only: PowerSchool header style (default: by seed parity)",
+)
+@click.option("--truth", metavar="FOLDER", help="sis / multi-source: folder for the truth files (default OUT/../truth)")
+@verbose_option
+def generate(out: str, verbose: bool, **options) -> int:
+    """Write a deterministic sample district to OUT (a folder, or a .zip path with --zip)."""
+    reporter = Reporter(verbose)
     try:
-        summary = generate_district(
-            args.out,
-            students=args.students,
-            schools=args.schools,
-            days=args.days,
-            seed=args.seed,
-            school_year=args.school_year,
-            as_zip=args.zip,
-            progress=_progress if large else None,
+        with reporter.progress() as bars:
+            task = bars.add_task("building the district", total=None, unit="rows")
+
+            def written(name: str, rows: int) -> None:
+                bars.update(task, description=f"wrote {name}", advance=rows)
+                reporter.detail(f"{name}: {rows:,} rows")
+
+            summary = _generate(out, options, written)
+    except ValueError as exc:
+        click.echo(f"rollcall generate: {exc}", err=True)
+        return EXIT_USAGE
+    counts = ", ".join(f"{name} {rows:,}" for name, rows in summary.row_counts.items())
+    if options["layout"] == "oneroster":
+        click.echo(f"wrote {summary.path}: {counts}")
+    else:
+        click.echo(f"wrote {summary.path} ({summary.layout}): {counts}")
+        click.echo(f"truth in {summary.truth_path}: {', '.join(summary.truth_counts)}")
+    return EXIT_OK
+
+
+def _generate(out: str, options: dict, written):
+    from rollcall.sample import generate_district, generate_multi_source_district, generate_sis_district
+
+    layout = options["layout"]
+    common = {name: options[name] for name in ("students", "schools", "days", "seed", "school_year")}
+    if layout == "oneroster":
+        return generate_district(out, as_zip=options["as_zip"], progress=written, **common)
+    if options["as_zip"]:
+        raise ValueError(f"--zip is only for --layout oneroster; --layout {layout} writes a folder")
+    if layout == "sis":
+        return generate_sis_district(
+            out,
+            guardian_layout=options["guardian_layout"],
+            attendance_style=options["attendance_style"],
+            truth_dir=options["truth"],
+            **common,
         )
-    except ValueError as exc:
-        print(f"rollcall generate: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    counts = ", ".join(f"{name} {rows:,}" for name, rows in summary.row_counts.items())
-    print(f"wrote {summary.path}: {counts}")
-    return EXIT_OK
-
-
-def _cmd_generate_sources(args: argparse.Namespace) -> int:
-    """``rollcall generate --layout sis|multi-source``: a drop in other layouts, with its truth folder."""
-    from rollcall.sample import generate_multi_source_district, generate_sis_district
-
-    common = {"students": args.students, "schools": args.schools, "days": args.days, "seed": args.seed}
-    common.update(school_year=args.school_year, truth_dir=args.truth)
-    try:
-        if args.zip:
-            raise ValueError(f"--zip is only for --layout oneroster; --layout {args.layout} writes a folder")
-        if args.layout == "sis":
-            summary = generate_sis_district(
-                args.out, guardian_layout=args.guardian_layout, attendance_style=args.attendance_style, **common
-            )
-        else:
-            summary = generate_multi_source_district(args.out, powerschool_headers=args.powerschool_headers, **common)
-    except ValueError as exc:
-        print(f"rollcall generate: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    counts = ", ".join(f"{name} {rows:,}" for name, rows in summary.row_counts.items())
-    print(f"wrote {summary.path} ({summary.layout}): {counts}")
-    print(f"truth in {summary.truth_path}: {', '.join(summary.truth_counts)}")
-    return EXIT_OK
-
-
-def _cmd_load_sftp(args: argparse.Namespace) -> int:
-    """``rollcall load sftp://user@host[:port]/path``: pick up the new or changed files (key pair only)."""
-    from loaders.registry import UnknownDistrictError
-    from loaders.sftp import SftpError, parse_source
-
-    database = Path(args.database) if args.database else database_path()
-    source = {"kind": "sftp", "url": args.path, "identity_file": args.identity_file, "force": args.force}
-    source["max_tombstone_share"] = args.max_tombstone_share
-    if args.known_hosts:
-        source["known_hosts"] = args.known_hosts
-    try:
-        parse_source(source)  # refuse a password or a missing key before importing dlt
-        from loaders.sftp import pull
-        from rollcall.sync import format_report_lines
-
-        report = pull(source, district_id=args.district, database=database)
-    except (SftpError, UnknownDistrictError) as exc:
-        print(f"rollcall load: refused: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    for line in format_report_lines(report):
-        print(line)
-    loads = f"load {', '.join(report.load_ids)}" if report.load_ids else "nothing new to load"
-    print(
-        f"pickup from {report.source_label} for {report.district_id}: {report.status}; {loads}; "
-        f"{len(report.downloaded)} file(s) downloaded, {report.rows_landed:,} rows landed, "
-        f"{report.rows_quarantined:,} quarantined (details: audit.file_log, audit.sftp_files in {database})"
+    return generate_multi_source_district(
+        out, powerschool_headers=options["powerschool_headers"], truth_dir=options["truth"], **common
     )
-    if report.status == "failed":
-        return 1
-    return EXIT_OK if report.status == "succeeded" else EXIT_PARTIAL
 
 
-def _cmd_load(args: argparse.Namespace) -> int:
-    if args.path.lower().startswith("sftp://"):
-        return _cmd_load_sftp(args)
+# --- load -----------------------------------------------------------------------------------------
+
+
+@cli.command(
+    epilog=exit_codes(
+        "0  everything landed (or was skipped as unchanged)",
+        "1  failure: landing failed, nothing of the drop was kept",
+        "2  nothing landed: an empty drop or every file refused (also a usage error)",
+        "3  partial: a file was refused or rows were quarantined",
+        BUSY_LINE,
+    ),
+    short_help="land a folder, .zip, .csv or sftp:// drop (OneRoster, SIS, PowerSchool, ClassLink, Star)",
+)
+@click.argument("path")
+@click.option("--district", required=True, metavar="ID", help="district id from seeds/districts.csv")
+@database_option
+@click.option(
+    "--max-tombstone-share",
+    type=float,
+    default=0.10,
+    show_default=True,
+    help="refuse a bulk file that would tombstone more than this share of the active records",
+)
+@click.option("--force", is_flag=True, help="apply bulk files even above --max-tombstone-share")
+@click.option(
+    "--brief",
+    is_flag=True,
+    help="list only files refused or with quarantined rows (warnings stay in audit.file_warnings), then the total",
+)
+@click.option(
+    "--mapping",
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False),
+    help="YAML with the district's own header spellings and file-to-layout assignments (docs/sis-formats.md)",
+)
+@click.option("--identity-file", metavar="KEY", help="sftp:// paths: private key file (key-pair authentication only)")
+@click.option(
+    "--known-hosts",
+    metavar="FILE",
+    help="sftp:// paths: known_hosts file with the server's host key (default ~/.ssh/known_hosts)",
+)
+@verbose_option
+def load(path: str, district: str, database: str | None, brief: bool, verbose: bool, **options) -> int:
+    """Land the drop at PATH (folder, .zip, .csv or sftp://user@host[:port]/path) for one district.
+
+    Prints one line per file (loaded, skipped as unchanged, refused with the reason) and a total.
+    """
+    if path.lower().startswith("sftp://"):
+        return _load_sftp(path, district, _database(database), options)
     from loaders.mapped.formats import FormatConfigError
     from loaders.oneroster.pipeline import load_package
     from loaders.package import PackageError
     from loaders.registry import UnknownDistrictError
 
-    database = Path(args.database) if args.database else database_path()
+    reporter = Reporter(verbose)
+    target = _database(database)
     try:
-        report = load_package(
-            args.path,
-            args.district,
-            database,
-            max_tombstone_share=args.max_tombstone_share,
-            force=args.force,
-            mapping=Path(args.mapping) if args.mapping else None,
-        )
+        with reporter.progress() as bars:
+            report = load_package(
+                path,
+                district,
+                target,
+                max_tombstone_share=options["max_tombstone_share"],
+                force=options["force"],
+                mapping=Path(options["mapping"]) if options["mapping"] else None,
+                on_file=_file_progress(bars, reporter),
+            )
     except (UnknownDistrictError, PackageError, FormatConfigError) as exc:
-        print(f"rollcall load: refused: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _refused("load", str(exc))
+    return _print_load_report(report, target, brief)
+
+
+def _file_progress(bars, reporter: Reporter):
+    """A load_package ``on_file`` hook: a bar of files and one of rows read, with rates."""
+    files = bars.add_task("files", total=None, unit="files")
+    rows = bars.add_task("rows read", total=None, unit="rows")
+    seen: set[str] = set()
+
+    def on_file(result) -> None:
+        if result.file_name not in seen:
+            seen.add(result.file_name)
+            bars.update(files, advance=1, description=f"files ({result.file_name})")
+            bars.update(rows, advance=result.rows_read)
+        reporter.detail(
+            f"{result.file_name}: {result.status}, read {result.rows_read:,}, landed {result.rows_landed:,}"
+        )
+
+    return on_file
+
+
+def _print_load_report(report, database: Path, brief: bool = False) -> int:
+    from rollcall.sync import format_report_lines
+
     width = max((len(f.file_name) for f in report.files), default=10)
-    for f in report.files:
-        line = f"  {f.file_name:<{width}}  {f.status:<8}"
-        if f.status in ("loaded", "failed"):
-            line += f"  {f.mode or '':<5}  read {f.rows_read:,}  landed {f.rows_landed:,}"
-            line += f"  quarantined {f.rows_quarantined:,}"
-            if f.rows_tombstoned:
-                line += f"  tombstoned {f.rows_tombstoned:,}"
-        if f.error_text:
-            line += f"  — {f.error_text}"
-        print(line)
+    for f, line in zip(report.files, format_report_lines(report), strict=True):
+        if brief and f.status in ("loaded", "skipped") and not f.rows_quarantined:
+            continue
+        click.echo(line)
+        if brief:
+            continue
         for warning in f.warnings:
             if warning.code != "no_manifest":
-                print(f"  {'':<{width}}  warning   {warning.code}: {warning.detail}")
+                click.echo(f"  {'':<{width}}  warning   {warning.code}: {warning.detail}")
+    warned = sum(any(w.code != "no_manifest" for w in f.warnings) for f in report.files)
+    if brief and warned:
+        click.echo(f"  {warned} file(s) with warnings: --verbose, or audit.file_warnings")
     if any(w.code == "no_manifest" for f in report.files for w in f.warnings):
-        print("  note: no manifest.csv in the drop; file modes were not stated")
-    print(
+        click.echo("  note: no manifest.csv in the drop; file modes were not stated")
+    click.echo(
         f"load {report.load_id} for {report.district_id}: {report.status}; "
         f"{report.rows_landed:,} rows landed, {report.rows_quarantined:,} quarantined "
         f"(details: audit.file_log, audit.quarantined_rows in {database})"
     )
-    if report.status == "failed":
-        return 1
-    return EXIT_OK if report.status == "succeeded" else EXIT_PARTIAL
+    return _status_code(report.status)
 
 
-def _cmd_build(args: argparse.Namespace) -> int:
+def _status_code(status: str) -> int:
+    if status == "failed":
+        return EXIT_FAILED
+    if status == "refused":  # an empty drop, or every file refused: nothing landed
+        return EXIT_USAGE
+    return EXIT_OK if status == "succeeded" else EXIT_PARTIAL
+
+
+def _load_sftp(path: str, district: str, database: Path, options: dict) -> int:
+    """``rollcall load sftp://user@host[:port]/path``: pick up the new or changed files (key pair only)."""
+    from loaders.registry import UnknownDistrictError
+    from loaders.sftp import SftpError, parse_source
+
+    source = {"kind": "sftp", "url": path, "identity_file": options["identity_file"], "force": options["force"]}
+    source["max_tombstone_share"] = options["max_tombstone_share"]
+    if options["known_hosts"]:
+        source["known_hosts"] = options["known_hosts"]
+    try:
+        parse_source(source)  # refuse a password or a missing key before importing dlt
+        from loaders.sftp import pull
+        from rollcall.sync import format_report_lines
+
+        report = pull(source, district_id=district, database=database)
+    except (SftpError, UnknownDistrictError) as exc:
+        return _refused("load", str(exc))
+    for line in format_report_lines(report):
+        click.echo(line)
+    loads = f"load {', '.join(report.load_ids)}" if report.load_ids else "nothing new to load"
+    click.echo(
+        f"pickup from {report.source_label} for {report.district_id}: {report.status}; {loads}; "
+        f"{len(report.downloaded)} file(s) downloaded, {report.rows_landed:,} rows landed, "
+        f"{report.rows_quarantined:,} quarantined (details: audit.file_log, audit.sftp_files in {database})"
+    )
+    return _status_code(report.status)
+
+
+# --- build and check: dbt selection passed through ------------------------------------------------
+
+
+class GreedyOption(click.Option):
+    """An option that takes every value up to the next option, as dbt's ``--select a b`` does."""
+
+    def add_to_parser(self, parser, ctx) -> None:
+        super().add_to_parser(parser, ctx)
+        option = next(parser._long_opt.get(name) or parser._short_opt.get(name) for name in self.opts)
+        process = option.process
+
+        def take_all(value, state) -> None:
+            values = [value]
+            while state.rargs and not state.rargs[0].startswith("-"):
+                values.append(state.rargs.pop(0))
+            process(tuple(values), state)
+
+        option.process = take_all
+
+
+def _flatten(_ctx, _param, value) -> list[str]:
+    return [item for group in value or () for item in (group if isinstance(group, tuple) else (group,))]
+
+
+def selection_options(function=None, *, selector: bool = True):
+    """dbt's node selection, passed through as given (see ``dbt build --help``)."""
+    if function is None:
+        return lambda function: selection_options(function, selector=selector)
+    for decorator in reversed(
+        [
+            click.option(
+                "-s",
+                "--select",
+                cls=GreedyOption,
+                multiple=True,
+                type=tuple,
+                callback=_flatten,
+                metavar="SELECTOR...",
+                help="dbt selectors of the nodes to include, e.g. -s marts.attendance+ tag:core",
+            ),
+            click.option(
+                "--exclude",
+                cls=GreedyOption,
+                multiple=True,
+                type=tuple,
+                callback=_flatten,
+                metavar="SELECTOR...",
+                help="dbt selectors of the nodes to leave out",
+            ),
+            *(
+                [click.option("--selector", metavar="NAME", help="a named dbt selector (selectors.yml)")]
+                if selector
+                else []
+            ),
+        ]
+    ):
+        function = decorator(function)
+    return function
+
+
+def _selection_args(select: list[str], exclude: list[str], selector: str | None) -> list[str]:
+    args = ["--select", *select] if select else []
+    args += ["--exclude", *exclude] if exclude else []
+    return args + (["--selector", selector] if selector else [])
+
+
+@cli.command(
+    epilog=exit_codes("0  built (warnings allowed)", "1  a model, test or seed failed", BUSY_LINE),
+    short_help="dbt build of what the loads changed (dbt selection options pass through)",
+)
+@selection_options
+@click.option("-f", "--full-refresh", is_flag=True, help="rebuild incremental models from scratch")
+@click.option("--vars", metavar="YAML", help="dbt vars, e.g. '{period_rollup_rule: fraction}'")
+@click.option(
+    "--resource-type",
+    cls=GreedyOption,
+    multiple=True,
+    type=tuple,
+    callback=_flatten,
+    metavar="TYPE...",
+    help="only these dbt resource types (model, test, seed, unit_test, ...)",
+)
+@click.option("-x", "--fail-fast", is_flag=True, help="stop at the first failure")
+@click.option("--threads", type=click.IntRange(min=1), help="dbt threads (default 2, profiles.yml)")
+@click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED, metavar="[-- DBT_OPTIONS...]")
+@verbose_option
+def build(select, exclude, selector, full_refresh, vars, resource_type, fail_fast, threads, dbt_args, verbose) -> int:
+    """dbt build on the warehouse: by default only what the loads since the last build changed.
+
+    Any selection of your own (-s/--exclude/--selector) builds exactly that; --full-refresh
+    everything from scratch. Any other dbt option goes after `--`, e.g. `rollcall build -- --empty`.
+    Quiet by default (a progress bar on a terminal, dbt's errors, a summary); --verbose prints
+    dbt's log. `dbt` itself works in the project folder too, with the same profile and parse.
+    """
     from loaders.writer_lock import writer_lock
     from rollcall.build_plan import plan_build
-    from rollcall.dbt import run_dbt
 
+    args = _selection_args(select, exclude, selector)
+    args += ["--full-refresh"] if full_refresh else []
+    args += ["--vars", vars] if vars else []
+    args += ["--resource-type", *resource_type] if resource_type else []
+    args += ["--fail-fast"] if fail_fast else []
+    args += ["--threads", str(threads)] if threads else []
     with writer_lock(database_path()):
-        plan = plan_build(database_path(), args.extra)
+        plan = plan_build(database_path(), [*args, *dbt_args])
         if plan.is_empty:
-            print(f"rollcall build: {plan.reason}; nothing to build")
+            click.echo(f"rollcall build: {plan.reason}; nothing to build")
             return EXIT_OK
         changed = ", ".join(s.removeprefix("source:") for s in plan.changed_sources)
-        print(f"rollcall build: {plan.reason}{f' ({changed})' if changed else ''}")
-        return run_dbt(["build", *plan.dbt_args])
+        click.echo(f"rollcall build: {plan.reason}{f' ({changed})' if changed else ''}")
+        return run_dbt_build(plan.dbt_args, plan.env, Reporter(verbose))
 
 
-def _cmd_check(args: argparse.Namespace) -> int:
+OK_STATUSES = {"success": "ok", "pass": "ok"}  # dbt's words for a model or seed built, a test passed
+
+
+def run_dbt_build(dbt_args: list[str], env: dict[str, str], reporter: Reporter) -> int:
+    """``dbt build`` with a bar of nodes; quiet unless verbose; a one-line summary."""
+    from rollcall.dbt import invoke_dbt
+
+    output = [] if reporter.verbose else ["--quiet"]
+    started = time.perf_counter()
+    with reporter.progress() as bars:
+        nodes = bars.add_task("dbt build", total=None, unit="nodes")
+
+        def on_event(msg) -> None:
+            if msg.info.name == "LogStartLine" and bars.tasks[0].total is None:
+                bars.update(nodes, total=msg.data.total)
+            elif msg.info.name == "NodeFinished":
+                bars.update(nodes, advance=1, description=f"dbt build ({msg.data.node_info.node_name})")
+
+        result = invoke_dbt(["build", *dbt_args, *output], env, [on_event])
+    if type(result.exception).__name__ == "DbtUsageException":  # an option after `--` dbt does not know
+        click.echo(f"rollcall build: dbt refused its options: {result.exception}", err=True)
+        return EXIT_USAGE
+    statuses = Counter(OK_STATUSES.get(str(r.status), str(r.status)) for r in getattr(result.result, "results", []))
+    counts = ", ".join(f"{n:,} {status}" for status, n in sorted(statuses.items()))
+    outcome = "succeeded" if result.success else "failed"
+    click.echo(f"rollcall build: {outcome}; {counts or 'no nodes'} in {time.perf_counter() - started:.0f} s")
+    if statuses.get("warn") and not reporter.verbose:
+        click.echo("  warnings are listed by `rollcall build --verbose` (and kept in the test_failures schema)")
+    return EXIT_OK if result.success else EXIT_FAILED
+
+
+@cli.command(
+    epilog=exit_codes("0  no file refused and no error-level check failed", "1  a file was refused or a check failed"),
+    short_help="check an export before sending it: load it into a throwaway warehouse and run the data tests",
+)
+@click.argument("path")
+@click.option("--json", "json_file", metavar="FILE", help="also write the report as JSON to FILE")
+@click.option(
+    "--district",
+    default="demo-unified",
+    show_default=True,
+    metavar="DISTRICT",
+    help="district id from seeds/districts.csv; it only labels the rows in the temporary warehouse and does not "
+    "change the checks",
+)
+@selection_options(selector=False)
+def check(path: str, json_file: str | None, district: str, select, exclude) -> int:
+    """Check the export at PATH (folder, .zip or .csv) without touching the warehouse.
+
+    Loads the files into a new temporary DuckDB file (never the warehouse), runs the staging data
+    tests that the loaded files need on it, and reports per file what loaded and what failed, in
+    plain words. -s/--select and --exclude narrow the checks to those dbt nodes. Progress goes to
+    stderr. dbt's parse of the project is kept in target/check (or $ROLLCALL_CHECK_CACHE) and
+    reused by the next check. How long a check takes, measured on the demo drop (rollcall generate
+    DIR --layout multi-source --days 120): see docs/check.md.
+    """
     from rollcall.check import CheckUsageError, check_package
 
-    if args.json and not Path(args.json).resolve().parent.is_dir():
-        print(f"rollcall check: cannot write {args.json}: its folder does not exist", file=sys.stderr)
+    if json_file and not Path(json_file).resolve().parent.is_dir():
+        click.echo(f"rollcall check: cannot write {json_file}: its folder does not exist", err=True)
         return EXIT_USAGE
     try:
         report = check_package(
-            args.path, args.district, progress=lambda message: print(f"rollcall check: {message}", file=sys.stderr)
+            path,
+            district,
+            progress=lambda message: click.echo(f"rollcall check: {message}", err=True),
+            selection=_selection_args(select, exclude, None),
         )
     except CheckUsageError as exc:
-        print(f"rollcall check: refused: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    print(report.render())
-    if args.json:
-        report.write_json(args.json)
+        return _refused("check", str(exc))
+    click.echo(report.render())
+    if json_file:
+        report.write_json(json_file)
     return report.exit_code
 
 
-def _cmd_pull_clever(args: argparse.Namespace) -> int:
+# --- pulls and sync ------------------------------------------------------------------------------
+
+
+def entities_option(example: str):
+    return click.option("--entities", metavar="LIST", help=f"comma-separated, e.g. {example}")
+
+
+def _entities(value: str | None) -> list[str] | None:
+    return [name.strip() for name in value.split(",") if name.strip()] if value else None
+
+
+@cli.command(
+    "pull-clever",
+    epilog=exit_codes(
+        "0  everything landed",
+        "1  the pull failed (token refused, HTTP error); nothing loaded",
+        "3  a file was refused",
+        BUSY_LINE,
+    ),
+    short_help="pull a district from the Clever API and land it as OneRoster (docs/clever.md)",
+)
+@click.option("--district", required=True, metavar="ID", help="district id from seeds/districts.csv")
+@click.option("--source", metavar="FILE", help="YAML file with the source entry (kind: clever, base_url, ...)")
+@click.option("--base-url", metavar="URL", help="API host (default https://api.clever.com)")
+@click.option("--api-version", metavar="VERSION", help="v3.0 (default), v3.1 or v1.1")
+@click.option("--token-env", metavar="NAME", help="variable holding the token (default ROLLCALL_CLEVER_TOKEN)")
+@click.option("--page-size", type=click.IntRange(min=1), help="records per page (default 100)")
+@entities_option("users,classes,enrollments (default: all)")
+@click.option("--full", is_flag=True, help="land bulk snapshots: records Clever no longer returns are tombstoned")
+@database_option
+@verbose_option
+def pull_clever(district, source, entities, full, database, verbose, **overrides) -> int:
+    """Pull a district from the Clever API (token from $ROLLCALL_CLEVER_TOKEN or --token-env) and
+    land it like a OneRoster drop."""
     from loaders.clever import CleverConfigError, CleverPullError, pull, read_source_file
     from loaders.registry import UnknownDistrictError
 
-    database = Path(args.database) if args.database else database_path()
     try:
-        source = read_source_file(args.source) if args.source else {"kind": "clever"}
-        overrides = {"base_url": args.base_url, "api_version": args.api_version, "token_env": args.token_env}
-        source.update({key: value for key, value in overrides.items() if value})
-        if args.page_size is not None:
-            source["page_size"] = args.page_size
-        entities = [name for name in args.entities.split(",") if name.strip()] if args.entities else None
-        report = pull(source, district_id=args.district, database=database, entities=entities, full=args.full)
+        entry = read_source_file(source) if source else {"kind": "clever"}
+        page_size = overrides.pop("page_size")
+        entry.update({key: value for key, value in overrides.items() if value})
+        if page_size is not None:
+            entry["page_size"] = page_size
+        with PullProgress("pull-clever", verbose):
+            report = pull(
+                entry, district_id=district, database=_database(database), entities=_entities(entities), full=full
+            )
     except (CleverConfigError, UnknownDistrictError) as exc:
-        print(f"rollcall pull-clever: refused: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _refused("pull-clever", str(exc))
     except CleverPullError as exc:
-        print(f"rollcall pull-clever: failed, nothing loaded: {exc}", file=sys.stderr)
-        return 1
+        click.echo(f"rollcall pull-clever: failed, nothing loaded: {exc}", err=True)
+        return EXIT_FAILED
     return _print_pull_report(report, show_read=False)
+
+
+@cli.command(
+    "pull-rest",
+    epilog=exit_codes(
+        "0  everything landed", "1  the pull failed (HTTP, auth); nothing loaded", "3  a file was refused", BUSY_LINE
+    ),
+    short_help="pull a district from a OneRoster 1.1 REST API (docs/rest.md)",
+)
+@click.option("--source", required=True, metavar="FILE", help="YAML file with the source entry (kind: oneroster_rest)")
+@click.option("--name", metavar="NAME", help="which oneroster_rest entry of the file's sources list to use")
+@click.option("--district", required=True, metavar="ID", help="district id from seeds/districts.csv")
+@entities_option("users,enrollments (default: all seven)")
+@click.option("--full", is_flag=True, help="pull everything; records no longer listed are tombstoned")
+@database_option
+@verbose_option
+def pull_rest(source, name, district, entities, full, database, verbose) -> int:
+    """Pull a district's roster from a OneRoster 1.1 REST API and land it like a OneRoster drop: in
+    full the first time, with --full or every full_pull_every_days, otherwise only the records
+    changed since the last pull."""
+    from loaders.oneroster_rest import RestConfigError, RestPullError, pull, read_source_file
+    from loaders.registry import UnknownDistrictError
+
+    try:
+        entry = read_source_file(source, name)
+        with PullProgress("pull-rest", verbose):
+            report = pull(
+                entry, district_id=district, database=_database(database), entities=_entities(entities), full=full
+            )
+    except (RestConfigError, UnknownDistrictError) as exc:
+        return _refused("pull-rest", str(exc))
+    except RestPullError as exc:
+        click.echo(f"rollcall pull-rest: failed, nothing loaded: {exc}", err=True)
+        return EXIT_FAILED
+    return _print_pull_report(report, show_read=True)
+
+
+class PullProgress:
+    """A pull's log records (per entity and page: counts, never record contents) as a spinner, or
+    as lines with --verbose."""
+
+    def __init__(self, command: str, verbose: bool) -> None:
+        self.command, self.reporter = command, Reporter(verbose)
+
+    def __enter__(self):
+        import logging
+
+        self.bars = self.reporter.progress()
+        progress = self.bars.__enter__()
+        task = progress.add_task(self.command, total=None, unit="steps")
+        reporter, command = self.reporter, self.command
+
+        class Handler(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                progress.update(task, advance=1, description=f"{command}: {record.getMessage()}")
+                reporter.detail(f"rollcall {command}: {record.getMessage()}")
+
+        self.handler, self.loggers = (
+            Handler(),
+            [logging.getLogger(name) for name in ("rollcall.rest", "loaders.clever")],
+        )
+        for logger in self.loggers:
+            logger.addHandler(self.handler)
+            logger.setLevel(logging.INFO)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for logger in self.loggers:
+            logger.removeHandler(self.handler)
+        self.bars.__exit__(*exc)
 
 
 def _print_pull_report(report, show_read: bool) -> int:
@@ -207,233 +636,121 @@ def _print_pull_report(report, show_read: bool) -> int:
         read = f"read {f.rows_read:,}  " if show_read else ""
         line = f"  {f.file_name:<22}  {f.status:<8}  {f.mode or '':<5}  {read}landed {f.rows_landed:,}"
         line += f"  tombstoned {f.rows_tombstoned:,}" if f.rows_tombstoned else ""
-        print(line + (f"  — {f.error_text}" if f.error_text else ""))
-    print(f"pull {report.load_id} for {report.district_id}: {report.status}; {report.rows_landed:,} rows landed")
-    if report.status == "failed":
-        return 1
-    return EXIT_OK if report.status == "succeeded" else EXIT_PARTIAL
+        click.echo(line + (f"  — {f.error_text}" if f.error_text else ""))
+    click.echo(f"pull {report.load_id} for {report.district_id}: {report.status}; {report.rows_landed:,} rows landed")
+    return _status_code(report.status)
 
 
-def _cmd_sync(args: argparse.Namespace) -> int:
+@cli.command(
+    epilog=exit_codes(
+        "0  everything due ran (or nothing was due, or another sync holds the lock)", "1  a source or entity failed"
+    ),
+    short_help="run each configured source whose entities are due (hourly from cron or a systemd timer)",
+)
+@click.option("--district", metavar="ID", help="only this district (default: every config file)")
+@click.option("--config-dir", metavar="FOLDER", help="folder of district configs (default config/districts)")
+@database_option
+@click.option("--now", metavar="DATETIME", help="run as of this ISO date-time (district time zone unless offset given)")
+@click.option("--dry-run", is_flag=True, help="print what is due and why; load nothing")
+@click.option("--full", is_flag=True, help="treat every entity as due, once entities included")
+def sync(district, config_dir, database, now, dry_run, full) -> int:
+    """Read config/districts/<district>.yml, work out which entities of each source are due under
+    their cadences (once, yearly, daily, hourly), pull them, and remember the outcome in the
+    warehouse. A second run while one is going exits 0 without loading. See docs/sync.md."""
     from rollcall.sync import DEFAULT_CONFIG_DIR, SyncConfigError, parse_now, run_sync
 
-    database = Path(args.database) if args.database else database_path()
     try:
         return run_sync(
-            database,
-            config_dir=Path(args.config_dir) if args.config_dir else DEFAULT_CONFIG_DIR,
-            district=args.district,
-            now=parse_now(args.now) if args.now else None,
-            dry_run=args.dry_run,
-            full=args.full,
+            _database(database),
+            config_dir=Path(config_dir) if config_dir else DEFAULT_CONFIG_DIR,
+            district=district,
+            now=parse_now(now) if now else None,
+            dry_run=dry_run,
+            full=full,
         )
     except SyncConfigError as exc:
-        print(f"rollcall sync: {exc}", file=sys.stderr)
+        click.echo(f"rollcall sync: {exc}", err=True)
         return EXIT_USAGE
 
 
-def _cmd_pull_rest(args: argparse.Namespace) -> int:
-    import logging
-
-    from loaders.oneroster_rest import RestConfigError, RestPullError, pull, read_source_file
-    from loaders.registry import UnknownDistrictError
-
-    progress = logging.StreamHandler(sys.stderr)  # per-entity counts, never record contents
-    progress.setFormatter(logging.Formatter("rollcall pull-rest: %(message)s"))
-    logger = logging.getLogger("rollcall.rest")
-    logger.addHandler(progress)
-    logger.setLevel(logging.INFO)
-    database = Path(args.database) if args.database else database_path()
-    entities = [name.strip() for name in args.entities.split(",") if name.strip()] if args.entities else None
-    try:
-        source = read_source_file(args.source, args.name)
-        report = pull(source, district_id=args.district, database=database, entities=entities, full=args.full)
-    except (RestConfigError, UnknownDistrictError) as exc:
-        print(f"rollcall pull-rest: refused: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except RestPullError as exc:
-        print(f"rollcall pull-rest: failed, nothing loaded: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        logger.removeHandler(progress)
-    return _print_pull_report(report, show_read=True)
+# --- summary and demo ----------------------------------------------------------------------------
 
 
-def _cmd_summary(args: argparse.Namespace) -> int:
+@cli.command(
+    epilog=exit_codes("0  printed", "1  failure"),
+    short_help="print rows per mart, identity match rates and current-term absence by school",
+)
+@database_option
+def summary(database: str | None) -> int:
+    """Print rows per mart, identity match rates and current-term absence by school, and name any
+    district whose attendance all fell into exceptions."""
     from rollcall.summary import print_summary
 
-    database = Path(args.database) if args.database else database_path()
-    return print_summary(database)
+    return print_summary(_database(database))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rollcall", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+DEMO_DISTRICTS = (  # (district, folder under warehouse/, generate options)
+    ("demo-unified", "sample-district", ["--layout", "multi-source", "--days", "120"]),
+    ("demo-sis", "sample-sis", ["--layout", "sis", "--days", "120"]),
+)
 
-    generate = commands.add_parser(
-        "generate", help="write a deterministic sample district (OneRoster 1.1 + OneRoster+)"
-    )
-    generate.add_argument("out", help="folder to write (or .zip path with --zip)")
-    generate.add_argument("--students", type=int, default=500)
-    generate.add_argument("--schools", type=int, default=4)
-    generate.add_argument("--days", type=int, default=100, help="instructional days of attendance to generate")
-    generate.add_argument("--seed", type=int, default=42)
-    generate.add_argument("--school-year", type=int, default=2026, help="calendar year in which the school year ends")
-    generate.add_argument("--zip", action="store_true", help="write a zip file instead of a folder")
-    generate.add_argument(
-        "--layout",
-        choices=("oneroster", "sis", "multi-source"),
-        default="oneroster",
-        help="oneroster (default): OneRoster 1.1 + OneRoster+; sis: SchoolMessenger-style SIS exports; "
-        "multi-source: OneRoster + PowerSchool + ClassLink + Star (docs/sample-districts.md)",
-    )
-    generate.add_argument(
-        "--guardian-layout", choices=("two-file", "one-file", "three-file"), default="two-file", help="sis only"
-    )
-    generate.add_argument(
-        "--attendance-style", choices=("records", "one-field", "period-fields"), default="records", help="sis only"
-    )
-    generate.add_argument(
-        "--powerschool-headers", choices=("table", "plain"), help="multi-source only (default: by seed parity)"
-    )
-    generate.add_argument("--truth", help="sis / multi-source: folder for the truth files (default OUT/../truth)")
-    generate.set_defaults(func=_cmd_generate)
 
-    load = commands.add_parser(
-        "load",
-        help="land a folder, .zip or .csv of OneRoster(+) files",
-        epilog="Exit 0: everything landed; 3: a file was refused or rows were quarantined; 2: nothing could be "
-        "loaded; 1: landing failed; 4: another run kept the warehouse busy past $ROLLCALL_WRITER_TIMEOUT "
-        "seconds (default 600; load, pull and build wait for each other). See docs/loading.md.",
-    )
-    load.add_argument("path")
-    load.add_argument("--district", required=True, help="district id from seeds/districts.csv")
-    load.add_argument("--database", help=f"DuckDB file (default $ROLLCALL_DUCKDB_PATH or {DEFAULT_DATABASE})")
-    load.add_argument(
-        "--max-tombstone-share",
-        type=float,
-        default=0.10,
-        help="refuse a bulk file that would tombstone more than this share of the active records (default 0.10)",
-    )
-    load.add_argument("--force", action="store_true", help="apply bulk files even above --max-tombstone-share")
-    load.add_argument(
-        "--mapping",
-        metavar="FILE",
-        help="YAML with the district's own header spellings and file-to-layout assignments (docs/sis-formats.md)",
-    )
-    load.add_argument("--identity-file", help="sftp:// paths: private key file (key-pair authentication only)")
-    load.add_argument(
-        "--known-hosts", help="sftp:// paths: known_hosts file with the server's host key (default ~/.ssh/known_hosts)"
-    )
-    load.set_defaults(func=_cmd_load)
+@cli.command(
+    epilog=exit_codes("0  the demo ran", "1  a step failed"),
+    short_help="generate the sample districts, load them, build, write the dbt docs, summary, publish",
+)
+def demo() -> int:
+    """Generate the two sample districts into warehouse/ (demo-unified: OneRoster + PowerSchool +
+    ClassLink + Star; demo-sis: SIS exports with planted bad rows, so its load is partial), load
+    them, build, write the dbt docs (target/), print the summary and publish the marts for BI tools
+    and `rollcall dashboard` (docs/bi.md). `make demo` runs this."""
+    import shutil
 
-    build = commands.add_parser(
-        "build",
-        help="run dbt build on the warehouse (extra args go to dbt)",
-        epilog="Exit 4 when another run kept the warehouse busy past $ROLLCALL_WRITER_TIMEOUT seconds (default 600).",
-    )
-    build.set_defaults(func=_cmd_build)
+    from rollcall.dbt import run_dbt
+    from rollcall.settings import WORK_DIR
 
-    check = commands.add_parser(
-        "check",
-        help="check an export before sending it: load it into a throwaway warehouse and run the data tests",
-        description=(
-            "Load a folder, .zip or .csv of OneRoster(+) files into a new temporary DuckDB file (never the "
-            "warehouse), run the staging data tests that the loaded files need on it, and report per file what "
-            "loaded and what failed, in plain words. Exit 0 when no file was refused and no error-level check "
-            "failed, 1 otherwise, 2 when the export cannot be opened. Progress goes to stderr. dbt's parse of the "
-            "project is kept in target/check (or $ROLLCALL_CHECK_CACHE) and reused by the next check. On the demo "
-            "drop (rollcall generate DIR --layout multi-source --days 120: 16 files) a check took a median of "
-            "31 s (28-38 s) on a 2-core machine shared with other jobs; see docs/check.md."
-        ),
-    )
-    check.add_argument("path", help="folder, .zip or .csv to check")
-    check.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
-    check.add_argument(
-        "--district",
-        default="demo-unified",
-        help="district id from seeds/districts.csv (default demo-unified); it only labels the rows in the "
-        "temporary warehouse and does not change the checks",
-    )
-    check.set_defaults(func=_cmd_check)
+    for _district, folder, options in DEMO_DISTRICTS:
+        shutil.rmtree(WORK_DIR / "warehouse" / folder, ignore_errors=True)
+        drop = str(WORK_DIR / "warehouse" / folder / "drop")
+        if _step("generate", drop, *options) != EXIT_OK:
+            return EXIT_FAILED
+    for district, folder, _ in DEMO_DISTRICTS:
+        if _step("load", str(WORK_DIR / "warehouse" / folder / "drop"), "--district", district, "--brief") not in (
+            0,
+            3,
+        ):
+            return EXIT_FAILED
+    if _step("build") != EXIT_OK or run_dbt(["docs", "generate", "--quiet"]) != EXIT_OK:
+        return EXIT_FAILED
+    click.echo(f"dbt docs written to {WORK_DIR / 'target'}; browse them with `dbt docs serve`")
+    summary = _step("summary")
+    return _step("publish") or summary  # the published files for BI tools and `rollcall dashboard`
 
-    pull_clever = commands.add_parser(
-        "pull-clever",
-        help="pull a district from the Clever API and land it as OneRoster (see docs/clever.md)",
-        description="Pull a district from the Clever API (token from $ROLLCALL_CLEVER_TOKEN or --token-env) and "
-        "land it like a OneRoster drop. Exit 0 when everything landed, 3 when a file was refused, 2 when the "
-        "configuration, token variable or district is wrong, 1 when the pull failed (token refused, HTTP error).",
-    )
-    pull_clever.add_argument("--district", required=True, help="district id from seeds/districts.csv")
-    pull_clever.add_argument("--source", help="YAML file with the source entry (kind: clever, base_url, ...)")
-    pull_clever.add_argument("--base-url", help="API host (default https://api.clever.com)")
-    pull_clever.add_argument("--api-version", help="v3.0 (default), v3.1 or v1.1")
-    pull_clever.add_argument("--token-env", help="variable holding the token (default ROLLCALL_CLEVER_TOKEN)")
-    pull_clever.add_argument("--page-size", type=int, help="records per page (default 100)")
-    pull_clever.add_argument("--entities", help="comma-separated, e.g. users,classes,enrollments (default: all)")
-    pull_clever.add_argument(
-        "--full", action="store_true", help="land bulk snapshots: records Clever no longer returns are tombstoned"
-    )
-    pull_clever.add_argument("--database", help=f"DuckDB file (default $ROLLCALL_DUCKDB_PATH or {DEFAULT_DATABASE})")
-    pull_clever.set_defaults(func=_cmd_pull_clever)
 
-    sync = commands.add_parser(
-        "sync",
-        help="run each configured source whose entities are due (hourly from cron or a systemd timer)",
-        description=(
-            "Read config/districts/<district>.yml, work out which entities of each source are due under their "
-            "cadences (once, yearly, daily, hourly), pull them, and remember the outcome in the warehouse. "
-            "A second run while one is going exits 0 without loading. Exit 0 when everything due ran, 1 when a "
-            "source or entity failed, 2 on a usage error. See docs/sync.md."
-        ),
-    )
-    sync.add_argument("--district", help="only this district (default: every config file)")
-    sync.add_argument("--config-dir", help="folder of district configs (default config/districts in the project)")
-    sync.add_argument("--database", help=f"DuckDB file (default $ROLLCALL_DUCKDB_PATH or {DEFAULT_DATABASE})")
-    sync.add_argument("--now", help="run as of this ISO date-time (district time zone unless an offset is given)")
-    sync.add_argument("--dry-run", action="store_true", help="print what is due and why; load nothing")
-    sync.add_argument("--full", action="store_true", help="treat every entity as due, once entities included")
-    sync.set_defaults(func=_cmd_sync)
+cli.add_command(publish_command)
+cli.add_command(dashboard_command)
 
-    pull_rest = commands.add_parser(
-        "pull-rest",
-        help="pull a district from a OneRoster 1.1 REST API (see docs/rest.md)",
-        description="Pull a district's roster from a OneRoster 1.1 REST API and land it like a OneRoster drop: in "
-        "full the first time, with --full or every full_pull_every_days, otherwise only the records changed since "
-        "the last pull. Exit 0 when everything landed, 3 when a file was refused, 1 when the pull failed (HTTP, "
-        "auth; nothing loaded), 2 for a configuration mistake.",
-    )
-    pull_rest.add_argument("--source", required=True, help="YAML file with the source entry (kind: oneroster_rest)")
-    pull_rest.add_argument("--name", help="which oneroster_rest entry of the file's sources list to use")
-    pull_rest.add_argument("--district", required=True, help="district id from seeds/districts.csv")
-    pull_rest.add_argument("--entities", help="comma-separated, e.g. users,enrollments (default: all seven)")
-    pull_rest.add_argument(
-        "--full", action="store_true", help="pull everything; records no longer listed are tombstoned"
-    )
-    pull_rest.add_argument("--database", help=f"DuckDB file (default $ROLLCALL_DUCKDB_PATH or {DEFAULT_DATABASE})")
-    pull_rest.set_defaults(func=_cmd_pull_rest)
 
-    summary = commands.add_parser("summary", help="print rows per mart and current-term absence by school")
-    summary.add_argument("--database")
-    summary.set_defaults(func=_cmd_summary)
-    publish.add_command(commands)
-    dashboard.add_command(commands)
-    return parser
+def _step(*argv: str) -> int:
+    """One command of the CLI, as a step of another."""
+    return main(list(argv))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "build":  # only `build` passes unknown options on (to dbt)
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    args.extra = extra
-    from loaders.writer_lock import EXIT_BUSY, WarehouseBusy
+    """Run the CLI; return the exit code (usage errors print click's message and return 2)."""
+    from loaders.writer_lock import WarehouseBusy
 
     try:
-        return args.func(args)
+        return cli.main(args=argv, prog_name="rollcall", standalone_mode=False) or EXIT_OK
     except WarehouseBusy as exc:
-        print(f"rollcall {args.command}: warehouse busy: {exc}", file=sys.stderr)
+        click.echo(f"rollcall: warehouse busy: {exc}", err=True)
         return EXIT_BUSY
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.Abort:
+        click.echo("rollcall: aborted", err=True)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -1,21 +1,69 @@
-"""Run dbt against this project with its bundled profile."""
+"""Run dbt against this project exactly as a plain ``dbt`` in the project folder does.
+
+The same profile (``profiles.yml`` beside ``dbt_project.yml``), the same working folder and the
+same ``ROLLCALL_DUCKDB_PATH`` as given: dbt's partial parse survives switching between
+``rollcall build`` and ``dbt``. What rollcall adds travels in environment variables, never vars.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
-from pathlib import Path
+import sys
+from collections.abc import Callable, Iterator
 
-from rollcall.settings import PROJECT_ROOT, database_path
+from rollcall.settings import IS_CHECKOUT, PROJECT_ROOT, WORK_DIR, database_path
 
 
-def run_dbt(args: list[str]) -> int:
-    """Invoke dbt in-process; returns 0 on success, 1 otherwise."""
+@contextlib.contextmanager
+def _dbt_environment(env: dict[str, str]) -> Iterator[None]:
+    """Run in WORK_DIR with ``env`` set (and dbt's artifacts under WORK_DIR when installed); restore after."""
+    extra = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env}
+    if not IS_CHECKOUT:  # never write into the installed package
+        extra.setdefault("DBT_TARGET_PATH", str(WORK_DIR / "target"))
+        extra.setdefault("DBT_LOG_PATH", str(WORK_DIR / "logs"))
+    saved = {name: os.environ.get(name) for name in extra}
+    for name, value in extra.items():
+        if name.startswith("DBT_") and name in os.environ and name not in env:
+            continue  # the user's own dbt settings win
+        os.environ[name] = value
+    cwd = os.getcwd()
+    os.chdir(WORK_DIR)
+    try:
+        yield
+    finally:
+        os.chdir(cwd)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def invoke_dbt(args: list[str], env: dict[str, str] | None = None, callbacks: list[Callable] | None = None):
+    """Invoke dbt in-process on this project; returns dbt's ``dbtRunnerResult``."""
     from dbt.cli.main import dbtRunner
 
-    os.environ["ROLLCALL_DUCKDB_PATH"] = str(database_path())  # absolute: dbt may run from any folder
-    Path(os.environ["ROLLCALL_DUCKDB_PATH"]).parent.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    result = dbtRunner().invoke(
-        [*args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT / "profiles")]
-    )
-    return 0 if result.success else 1
+    database_path().parent.mkdir(parents=True, exist_ok=True)
+    colors = [] if sys.stdout.isatty() else ["--no-use-colors"]  # no escape codes in a file or pipe
+    with _dbt_environment(env or {}):
+        try:
+            return dbtRunner(callbacks=callbacks or []).invoke(
+                [*args, *colors, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
+            )
+        finally:
+            _release_warehouse()
+
+
+def _release_warehouse() -> None:
+    """Close the DuckDB file dbt-duckdb keeps open, so this process can open it again its own way."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    if DuckDBConnectionManager._ENV is not None:
+        DuckDBConnectionManager._ENV.close()
+    DuckDBConnectionManager.close_all_connections()
+
+
+def run_dbt(args: list[str], env: dict[str, str] | None = None) -> int:
+    """Invoke dbt in-process; returns 0 on success, 1 otherwise."""
+    return 0 if invoke_dbt(args, env).success else 1

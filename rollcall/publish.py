@@ -8,14 +8,13 @@ reader never sees a half-written file and a dashboard holding it open never bloc
 
 from __future__ import annotations
 
-import argparse
 import os
 import stat
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import click
 import duckdb
 import yaml
 
@@ -167,26 +166,26 @@ def _write_about(con: duckdb.DuckDBPyConnection, audience: str, marts: list[Mart
     )
 
 
-def add_command(commands: argparse._SubParsersAction) -> None:
-    """Register ``rollcall publish`` on the CLI's sub-commands."""
-    parser = commands.add_parser("publish", help="write the published warehouse files BI tools and the dashboard read")
-    parser.add_argument(
-        "--database", help="DuckDB warehouse (default $ROLLCALL_DUCKDB_PATH or warehouse/rollcall.duckdb)"
-    )
-    parser.add_argument(
-        "--out", help="folder for restricted.duckdb and public.duckdb (default: <warehouse folder>/published)"
-    )
-    parser.set_defaults(func=_run)
+EPILOG = (
+    "\b\nExit codes:\n  0  published\n"
+    "  2  no warehouse, a warehouse busy or without marts, or a PII column bound for the public file"
+)
 
 
-def _run(args: argparse.Namespace) -> int:
-    database = Path(args.database) if args.database else database_path()
+@click.command("publish", epilog=EPILOG, short_help="write the published files BI tools and the dashboard read")
+@click.option("--database", metavar="FILE", help="DuckDB warehouse (default $ROLLCALL_DUCKDB_PATH)")
+@click.option(
+    "--out", metavar="FOLDER", help="folder for restricted.duckdb and public.duckdb (default <warehouse>/published)"
+)
+def publish_command(database: str | None, out: str | None) -> int:
+    """Copy the marts BI users may see into read-only DuckDB files: restricted.duckdb (school staff)
+    and public.duckdb (aggregates only), each swapped in atomically. See docs/bi.md."""
     try:
-        paths = publish(database, Path(args.out) if args.out else None)
+        paths = publish(Path(database) if database else database_path(), Path(out) if out else None)
     except PublishError as exc:
-        print(f"rollcall publish: {exc}", file=sys.stderr)
+        click.echo(f"rollcall publish: {exc}", err=True)
         return 2
     for audience, path in paths.items():
-        print(f"published {audience:<10} {path}")
-    print("open the dashboard with: .venv/bin/rollcall dashboard   (then http://127.0.0.1:8501)")
+        click.echo(f"published {audience:<10} {path}")
+    click.echo("open the dashboard with: .venv/bin/rollcall dashboard   (then http://127.0.0.1:8501)")
     return 0

@@ -1,6 +1,6 @@
-"""The short summary ``make demo`` prints: rows per mart, identity match rates per source, then
-the current term by school — membership days, absence rate and the chronic count under each
-rule set."""
+"""The short summary ``make demo`` prints: rows per mart, identity match rates per source, any
+district whose attendance all fell into exceptions (with the reasons), then the current term by
+school — membership days, absence rate and the chronic count under each rule set."""
 
 from __future__ import annotations
 
@@ -76,6 +76,42 @@ order by metrics.rule_set_id
 """
 
 
+LEFT_OUT_SQL = """
+with records as (
+    select district_id, count(*) as records
+    from intermediate.int_attendance_records_unioned
+    where not is_tombstoned
+    group by district_id
+),
+reasons as (
+    select district_id, exception_reason, count(*) as exceptions
+    from quality.fct_attendance_exceptions
+    group by district_id, exception_reason
+)
+select
+    records.district_id,
+    records.records,
+    string_agg(reasons.exception_reason || ' ' || format('{:,}', reasons.exceptions), ', '
+        order by reasons.exceptions desc) as by_reason,
+    arg_max(reasons.exception_reason, reasons.exceptions) as main_reason
+from records
+inner join reasons on records.district_id = reasons.district_id
+group by records.district_id, records.records
+having sum(reasons.exceptions) >= records.records
+order by records.district_id
+"""
+# what to do about the main reason a district's attendance was left out
+REASON_HINTS = {
+    "unknown_code": "its absence codes are in neither absenceCodes.csv nor seeds/district_absence_codes.csv",
+    "no_enrollment": "its students have no enrollment at the school (membership_from_attendance: true counts them)",
+    "outside_membership": "every record falls outside the students' enrollment dates",
+    "non_instructional_day": "none falls on an instructional day (a district without academicSessions.csv or "
+    "calendar.csv has no school calendar)",
+    "future_date": "every record is dated after the as-of date",
+    "invalid_date": "no record has a readable date",
+}
+
+
 def print_summary(database: Path) -> int:
     """Print the summary; returns a process exit code."""
     if not database.exists():
@@ -95,6 +131,7 @@ def print_summary(database: Path) -> int:
             count = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
             print(f"  {schema + '.' + table:<44} {count:>10,}")
         _print_match_rates(con)
+        _print_left_out(con)
         terms = con.execute(CURRENT_TERMS_SQL).fetchall()
         if not terms:
             print("\nNo attendance yet: no term has membership days.")
@@ -117,6 +154,21 @@ def _print_match_rates(con: duckdb.DuckDBPyConnection) -> None:
     for district, source, records, matched, _ambiguous, rate, by_rule in rows:
         rate_text = f"{rate:.1%}" if rate is not None else "n/a"
         print(f"  {district:<14} {source:<12} {records:>8,} {matched:>8,} {rate_text:>7}  {by_rule or ''}")
+
+
+def _print_left_out(con: duckdb.DuckDBPyConnection) -> None:
+    """Districts whose every attendance record is an exception: no rates, so say why."""
+    present = con.execute(
+        """select count(*) from duckdb_tables()
+               where schema_name = 'quality' and table_name = 'fct_attendance_exceptions'
+           union all
+           select count(*) from duckdb_views() where schema_name = 'intermediate'
+               and view_name = 'int_attendance_records_unioned'"""
+    ).fetchall()
+    rows = con.execute(LEFT_OUT_SQL).fetchall() if all(n for (n,) in present) else []
+    for district, records, by_reason, main_reason in rows:
+        hint = REASON_HINTS.get(main_reason, "see quality.fct_attendance_exceptions")
+        print(f"\nNo attendance counted for {district}: all {records:,} records are exceptions ({by_reason}): {hint}")
 
 
 def _print_term(con: duckdb.DuckDBPyConnection, district: str, session_id: str, title: str) -> None:

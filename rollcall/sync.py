@@ -36,12 +36,12 @@ from loaders.audit import AUDIT_SCHEMA
 from loaders.oneroster.settings import file_specs
 from loaders.registry import UnknownDistrictError, get_district
 from loaders.writer_lock import WarehouseBusy, connect_writer, writer_lock
-from rollcall.settings import PROJECT_ROOT
+from rollcall.settings import DISTRICTS_CONFIG_DIR
 
 if TYPE_CHECKING:  # the source modules import dlt; a run that finds the lock held never needs it
     from loaders.oneroster.pipeline import LoadReport
 
-DEFAULT_CONFIG_DIR = PROJECT_ROOT / "config" / "districts"
+DEFAULT_CONFIG_DIR = DISTRICTS_CONFIG_DIR
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 CADENCES = ("once", "yearly", "daily", "hourly", "never")
@@ -493,7 +493,7 @@ def run_source(
         entity = wanted.get((f.entity or "").lower())
         if entity and f.status in ("refused", "failed"):
             run.entity_errors[entity] = f"{f.file_name} {f.status}: {f.error_text or 'no reason given'}"
-    if run.entity_errors or report.status == "partial":
+    if run.entity_errors or report.status in ("partial", "refused"):
         run.status = "partial"
     return run
 

@@ -23,8 +23,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
+
+from rollcall.settings import GRADE_XWALK_PATH
 
 DEFAULT_BASE_URL = "https://api.clever.com"
 DEFAULT_API_VERSION = "v3.0"
@@ -36,7 +37,6 @@ LEGACY_VERSIONS = ("v1.1",)  # flat students/teachers, the term embedded in each
 USERS_VERSIONS = ("v3.0", "v3.1")  # /users?role=..., terms and courses of their own
 API_VERSIONS = LEGACY_VERSIONS + USERS_VERSIONS
 
-GRADE_XWALK_PATH = Path(__file__).resolve().parents[2] / "seeds" / "xwalk_grade_levels.csv"
 # Clever grade spellings the crosswalk seed does not list (lower-case).
 CLEVER_GRADE_ALIASES = {"postgraduate": "PS"}
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import yaml
 
 from loaders.secrets import secret_positions
+from rollcall.settings import FORMATS_DIR
 
-FORMATS_DIR = Path(__file__).resolve().parents[2] / "config" / "formats"
 COLUMN_TYPES = ("text", "date", "timestamp", "phone", "email")
 FORMAT_KINDS = ("snapshot", "events")
 REFERENCE_KINDS = ("school",)
@@ -263,8 +263,8 @@ def load_catalog(override: Path | None = None, folder: Path = FORMATS_DIR) -> Fo
 
     An override file has ``formats:`` entries (a known ``name`` merges into that format, a new
     name adds a format; ``source``/``table`` required for new ones), an optional top-level
-    ``date_formats`` applied to every format it touches, and ``files:`` mapping file-name globs
-    to format names, which beats header detection.
+    ``date_formats`` - the district's, tried first in every format - and ``files:`` mapping
+    file-name globs to format names, which beats header detection.
     """
     raw_formats: dict[str, tuple[dict, dict, str]] = {}
     for file_name, document in _default_documents(folder):
@@ -280,19 +280,32 @@ def load_catalog(override: Path | None = None, folder: Path = FORMATS_DIR) -> Fo
                 base, base_document, _ = raw_formats[raw["name"]]
                 merged = {**base, **{k: v for k, v in raw.items() if k != "columns"}}
                 merged["columns"] = _merge_columns(base["columns"], raw.get("columns") or [])
-                if document.get("date_formats") and "date_formats" not in raw:
-                    merged["date_formats"] = document["date_formats"]
                 raw_formats[raw["name"]] = (merged, base_document, override.name)
             else:
                 if "source" not in raw and "source" not in document:
                     raise FormatConfigError(f"{override}: new format {raw['name']!r} needs a source")
                 raw_formats[raw["name"]] = (dict(raw), document, override.name)
         assignments = {str(k): str(v) for k, v in (document.get("files") or {}).items()}
+        own_dates = {str(r.get("name")) for r in document.get("formats") or () if "date_formats" in r}
+        _apply_district_dates(raw_formats, document, own_dates)
     formats = {name: _build(raw, document, file_name) for name, (raw, document, file_name) in raw_formats.items()}
     unknown = sorted(set(assignments.values()) - set(formats))
     if unknown:
         raise FormatConfigError(f"{override}: files: assigns unknown format(s) {', '.join(unknown)}")
     return FormatCatalog(formats, assignments)
+
+
+def _apply_district_dates(raw_formats: dict[str, tuple[dict, dict, str]], override: dict, own_dates: set[str]) -> None:
+    """An override's top-level ``date_formats`` are the district's: tried first in every layout
+    (a layout the override names with ``date_formats`` of its own keeps exactly those)."""
+    district = [str(f) for f in _as_tuple(override.get("date_formats"))]
+    if not district:
+        return
+    for name, (raw, document, file_name) in raw_formats.items():
+        if name in own_dates:
+            continue
+        own = [str(f) for f in _as_tuple(raw.get("date_formats") or document.get("date_formats") or ("%Y-%m-%d",))]
+        raw_formats[name] = ({**raw, "date_formats": list(dict.fromkeys(district + own))}, document, file_name)
 
 
 @dataclass(frozen=True)
@@ -350,9 +363,41 @@ def match_header(fmt: Format, header: list[str]) -> HeaderMatch:
     return HeaderMatch(fmt, columns, groups, extras, missing)
 
 
+# A layout is recognised when every required column is present and the match is confident: at
+# least MIN_HEADER_SHARE of the header's named columns are the layout's, or at least
+# MIN_LAYOUT_SHARE of the layout's columns are in the header (vendor files with many extra columns).
+MIN_HEADER_SHARE = 0.6
+MIN_LAYOUT_SHARE = 0.7
+
+
+def header_share(match: HeaderMatch, header: list[str]) -> float:
+    named = sum(1 for h in header if h.strip()) or 1
+    return match.score / named
+
+
+def layout_share(match: HeaderMatch) -> float:
+    return len(match.columns) / max(len(match.format.columns), 1)
+
+
+def is_confident(match: HeaderMatch, header: list[str]) -> bool:
+    return not match.missing_required and (
+        header_share(match, header) >= MIN_HEADER_SHARE or layout_share(match) >= MIN_LAYOUT_SHARE
+    )
+
+
+def closest_layout(catalog: FormatCatalog, header: list[str]) -> str:
+    """``closest: X (7/12 columns)`` for a header no layout fits, or an empty string."""
+    matches = [match_header(f, header) for f in catalog.formats.values()]
+    best = max(matches, key=lambda m: (layout_share(m), m.score), default=None)
+    if best is None or not best.columns:
+        return ""
+    return f"closest: {best.format.name} ({len(best.columns)}/{len(best.format.columns)} columns)"
+
+
 def detect_format(catalog: FormatCatalog, file_name: str, header: list[str]) -> tuple[HeaderMatch | None, str]:
-    """The format whose required columns the header has (most columns mapped wins; a file-name
-    hint breaks ties); ``(None, reason)`` when none or several fit equally well."""
+    """The format whose required columns the header has, confidently (see ``is_confident``; most
+    columns mapped wins; a file-name hint breaks ties); ``(None, reason)`` when none or several
+    fit equally well."""
     assigned = catalog.assigned(file_name)
     if assigned is not None:
         match = match_header(assigned, header)
@@ -360,9 +405,12 @@ def detect_format(catalog: FormatCatalog, file_name: str, header: list[str]) -> 
             missing = ", ".join(m for m in match.missing_required if m != "signature")
             return None, f"assigned format {assigned.name} but the header lacks required column(s): {missing}"
         return match, ""
-    candidates = [m for m in (match_header(f, header) for f in catalog.formats.values()) if not m.missing_required]
+    candidates = [m for m in (match_header(f, header) for f in catalog.formats.values()) if is_confident(m, header)]
     if not candidates:
-        return None, "header matches no known format (OneRoster file names, or a layout in config/formats)"
+        closest = closest_layout(catalog, header)
+        return None, "unknown layout" + (f", {closest}" if closest else "") + (
+            " (OneRoster file names, or a layout in config/formats)"
+        )
     best = max(c.score for c in candidates)
     top = [c for c in candidates if c.score == best]
     if len(top) > 1:

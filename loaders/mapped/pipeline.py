@@ -37,6 +37,7 @@ class MappedLanding:
     result: FileResult
     match: HeaderMatch
     table: pa.Table
+    quarantined_keys: frozenset[tuple] = frozenset()  # keys of quarantined rows (snapshot layouts)
 
 
 def ensure_mapped_raw_tables(con: duckdb.DuckDBPyConnection, catalog: FormatCatalog) -> None:
@@ -112,12 +113,82 @@ def prepare_mapped_file(
         result.error_text = f"identical file already loaded by load {previous}"
         return None
     lineage = MappedLineage(district_id, package_file.name, package_file.sha256, fmt.name, load_id, started_at)
-    table = read_mapped_csv(con, package_file.path, header, match, lineage, result, schools)
+    keys: set[tuple] = set()
+    table = read_mapped_csv(con, package_file.path, header, match, lineage, result, schools, keys)
     con.execute(  # leftovers of an earlier attempt at this file that failed mid-way
         f"delete from {fmt.qualified_table} where _district_id = ? and _file_sha256 = ?",
         [district_id, package_file.sha256],
     )
-    return MappedLanding(result, match, table)
+    return MappedLanding(result, match, table, frozenset(keys) if fmt.kind == "snapshot" else frozenset())
+
+
+def keep_quarantined_current(
+    con: duckdb.DuckDBPyConnection, landing: MappedLanding, district_id: str, load_id: str, loaded_at
+) -> None:
+    """A snapshot file replaces the district's previous one in staging; a record whose row in it
+    was quarantined keeps its previous version: that row is copied into this file's rows with a
+    negative row number (not counted as landed), and the file gets a ``tombstone_withheld``
+    warning. Runs after ``verify_mapped``; a file that landed no row leaves the previous file
+    current anyway."""
+    fmt, result = landing.match.format, landing.result
+    if not landing.quarantined_keys or result.status != "loaded" or not result.rows_landed:
+        return
+    key = [f'"{k}"' for k in fmt.key]
+    columns = [
+        row[0]
+        for row in con.execute(
+            "select column_name from duckdb_columns() where database_name = current_database()"
+            " and schema_name = ? and table_name = ? order by column_index",
+            [fmt.schema, fmt.table],
+        ).fetchall()
+    ]
+    lineage = {
+        "_source_file": "$file_name",
+        "_file_sha256": "$sha",
+        "_format": "$format",
+        "_load_id": "$load_id",
+        "_row_number": "-row_number() over ()",
+        "_loaded_at": "$loaded_at",
+    }
+    select = ", ".join(lineage.get(c, f"previous.{c}") for c in (f'"{c}"' if c not in lineage else c for c in columns))
+    view = "rollcall_quarantined_keys"
+    keys = pa.table({k: pa.array([v[i] for v in landing.quarantined_keys], pa.string()) for i, k in enumerate(fmt.key)})
+    con.register(view, keys)
+    try:
+        same = " and ".join(f"previous.{k} is not distinct from {{other}}.{k}" for k in key)
+        kept = con.execute(
+            f"""insert into {fmt.qualified_table} ({", ".join(f'"{c}"' for c in columns)})
+                with ranked as (
+                    select
+                        *, dense_rank() over (order by _loaded_at desc, _load_id desc, _file_sha256 desc) as file_rank
+                    from {fmt.qualified_table}
+                    where _district_id = $district_id and _file_sha256 <> $sha
+                )
+                select {select} from ranked as previous
+                where previous.file_rank = 1
+                    and exists (select 1 from {view} as wanted where {same.format(other="wanted")})
+                    and not exists (
+                        select 1 from {fmt.qualified_table} as current
+                        where current._district_id = $district_id and current._file_sha256 = $sha
+                            and {same.format(other="current")}
+                    )""",
+            {
+                "district_id": district_id,
+                "file_name": result.file_name,
+                "sha": result.file_sha256,
+                "format": fmt.name,
+                "load_id": load_id,
+                "loaded_at": loaded_at,
+            },
+        ).fetchone()[0]
+    finally:
+        con.unregister(view)
+    if kept:
+        result.warn(
+            "tombstone_withheld",
+            f"{kept:,} record(s) kept current from the previous file: their rows in this file were quarantined",
+            kept,
+        )
 
 
 def run_dlt_mapped(

@@ -38,11 +38,13 @@ from loaders.oneroster.csv_reader import (
     FileRefused,
     _row_numbers,
     _sql_string,
+    check_record_count,
     count_encoding_deviations,
     lf_only_copy,
     read_csv_with_rejects,
 )
 from loaders.secrets import dropped_detail, kept_line, secret_names
+from loaders.text_input import count_records
 
 EXTRAS_COLUMN = "_extras"
 MAPPED_LINEAGE_COLUMNS = (
@@ -136,19 +138,33 @@ def read_mapped_csv(
     lineage: MappedLineage,
     result: FileResult,
     schools: set[str] | None,
+    quarantined_keys: set[tuple] | None = None,
 ) -> pa.Table:
     """Parse ``path`` under ``match.format``; quarantine unplaceable rows; return landed rows.
 
     ``schools`` is the district's known school ids for ``references: school`` columns (None:
-    unknown, the check is skipped with a warning). Raises ``FileRefused``.
+    unknown, the check is skipped with a warning). ``quarantined_keys`` collects the format key
+    of every quarantined row that has one. Raises ``FileRefused``.
     """
     secrets = secret_names(header)
     if secrets:
         result.warn("secret_dropped", dropped_detail(secrets), len(secrets))
     if count_encoding_deviations(path, result):
         with lf_only_copy(path) as normalized:
-            return _read(con, normalized, header, match, lineage, result, schools)
-    return _read(con, path, header, match, lineage, result, schools)
+            return _read(con, normalized, header, match, lineage, result, schools, quarantined_keys)
+    return _read(con, path, header, match, lineage, result, schools, quarantined_keys)
+
+
+def _keys_of_lines(match: HeaderMatch, lines: list[str | None]) -> set[tuple]:
+    """The format key (trimmed values, empty as None) of each raw line that holds one."""
+    positions = [match.columns.get(k) for k in match.format.key]
+    if not positions or None in positions:
+        return set()
+    keys = set()
+    for row in csv.reader(line for line in lines if line):
+        if len(row) > max(positions):
+            keys.add(tuple(row[p].strip() or None for p in positions))
+    return keys
 
 
 def _read(
@@ -159,15 +175,21 @@ def _read(
     lineage: MappedLineage,
     result: FileResult,
     schools: set[str] | None,
+    quarantined_keys: set[tuple] | None = None,
 ) -> pa.Table:
     width = len(header)
     parsed, rejected = read_csv_with_rejects(con, path, width, "select * from {reader}")
+    swallowed = check_record_count(count_records(path, width), parsed.num_rows + len(rejected))
 
     row_numbers = _row_numbers(parsed.num_rows, np.array([r[0] for r in rejected], dtype=np.int64))
     parsed = parsed.append_column("_row_number", pa.array(row_numbers, type=pa.int64()))
     quarantine: list[list] = [
         [line, error_type.lower().replace(" ", "_"), message, raw_line]
         for line, error_type, message, raw_line in rejected
+    ]
+    quarantine += [
+        [line, "swallowed_record", f"line {line} lies inside a quoted value opened earlier (unterminated quote)", text]
+        for line, text in swallowed
     ]
 
     table, problems = _map_rows(con, parsed, header, match, result, schools)
@@ -190,6 +212,8 @@ def _read(
             )
         keep = pc.invert(pc.is_in(table.column("_row_number"), pa.array(sorted(bad_rows), type=pa.int64())))
         table = table.filter(keep)
+    if quarantined_keys is not None:
+        quarantined_keys.update(_keys_of_lines(match, [raw_line for *_, raw_line in quarantine]))
     if quarantine:
         con.executemany(
             f"insert into {AUDIT_SCHEMA}.quarantined_rows values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -208,7 +232,7 @@ def _read(
                 for row, error_type, reason, raw_line in sorted(quarantine)
             ],
         )
-    result.rows_read = parsed.num_rows + len(rejected)
+    result.rows_read = parsed.num_rows + len(rejected) + len(swallowed)
     result.rows_quarantined = len(quarantine)
     return _with_lineage(table, lineage)
 
@@ -249,7 +273,7 @@ def _map_rows(
         text, group_problems = _repeating_json(text, match, header)
         problems += group_problems
     problems += _required_problems(text, match, header)
-    text, typed_problems = _typed_columns(con, text, match, header)
+    text, typed_problems = _typed_columns(con, text, match, header, result)
     problems += typed_problems
     problems += _reference_problems(con, text, match, header, result, schools)
     problems += _conflict_problems(con, text, match, header)
@@ -306,9 +330,10 @@ def _repeating_json(text: pa.Table, match: HeaderMatch, header: list[str]) -> tu
 
 
 def _typed_columns(
-    con: duckdb.DuckDBPyConnection, text: pa.Table, match: HeaderMatch, header: list[str]
+    con: duckdb.DuckDBPyConnection, text: pa.Table, match: HeaderMatch, header: list[str], result: FileResult
 ) -> tuple[pa.Table, list[Problem]]:
-    """Dates and timestamps to ISO text; values that parse in no accepted format are problems."""
+    """Dates and timestamps to ISO text; values that parse in no accepted format are problems
+    (their rows are quarantined), counted per column as an ``invalid_date`` warning."""
     fmt = match.format
     typed = [c for c in fmt.columns if c.type in ("date", "timestamp") and c.name in match.columns]
     if not typed or text.num_rows == 0:
@@ -329,6 +354,14 @@ def _typed_columns(
         original = text.column(column.name)
         iso = converted.column(f"{column.name}__iso")
         bad = pc.and_(pc.is_valid(original), pc.is_null(iso))
+        count = pc.sum(bad).as_py() or 0
+        if count:
+            result.warn(
+                "invalid_date",
+                f"{_header_of(match, header, column.name)}: {count:,} value(s) in no accepted format ({readable}); "
+                "rows quarantined",
+                count,
+            )
         for row_number, value in zip(
             text.column("_row_number").filter(bad).to_pylist(), original.filter(bad).to_pylist(), strict=True
         ):

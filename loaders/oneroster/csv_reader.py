@@ -30,6 +30,7 @@ import pyarrow as pa
 from loaders.audit import AUDIT_SCHEMA, FileResult
 from loaders.oneroster.settings import EXTRAS_COLUMN, FILE_ROW, LINEAGE_COLUMNS, FileSpec
 from loaders.secrets import dropped_detail, is_secret_column, kept_line
+from loaders.text_input import RecordCount, count_records
 
 
 class FileRefused(Exception):
@@ -72,7 +73,10 @@ def read_header(path: Path) -> list[str]:
         raise FileRefused(f"header row is not valid UTF-8 (byte {exc.start})") from exc
     if not text.strip():
         raise FileRefused("file is empty: no header row")
-    return next(csv.reader([text.rstrip("\r\n")]))
+    try:
+        return next(csv.reader([text.rstrip("\r\n")]))
+    except csv.Error as exc:
+        raise FileRefused(f"header row cannot be read: {exc}") from exc
 
 
 def count_encoding_deviations(path: Path, result: FileResult) -> bool:
@@ -269,6 +273,7 @@ class CsvScan:
     runs: list[tuple[int, int]]  # see row_number_runs
     mode: str | None  # bulk | delta; None for the manifest
     ascii_only: bool  # see is_ascii
+    quarantined_ids: frozenset[str] = frozenset()  # values of quarantined lines: never tombstoned
 
     @property
     def columns(self) -> list[str]:
@@ -354,6 +359,7 @@ def scan_oneroster_csv(
         *(f"count(*) filter (where {condition})" for _, _, condition in checks),
         f"count(*) filter (where {STATUS_FILLED})" if has_status else "0",
     ]
+    physical = count_records(path, header.width)
     errors_table, scans_table = reject_tables()
     reader = reader_sql(path, header.width, bool(header.trailing_empty), errors_table, scans_table)
     try:
@@ -361,6 +367,15 @@ def scan_oneroster_csv(
         counts = con.execute(
             f"select {', '.join(aggregates)} from (select {_select_list(spec, header)} from {reader}) as parsed"
         ).fetchall()[0]
+        rejected = np.array(
+            [row[0] for row in con.execute(f"select distinct line from {errors_table} order by line").fetchall()],
+            dtype=np.int64,
+        )
+        swallowed = check_record_count(physical, counts[0] + len(rejected))
+        scan.quarantined_ids = quarantined_ids(
+            [row[0] for row in con.execute(f"select csv_line from {errors_table}").fetchall()]
+            + [line for _, line in swallowed]
+        )
         con.execute(
             f"""insert into {AUDIT_SCHEMA}.quarantined_rows
                 select $load_id, $district_id, $file_name, $file_sha256, line,
@@ -380,10 +395,8 @@ def scan_oneroster_csv(
         )
         if header.has_secret:
             _keep_readable_fields(con, errors_table, header, lineage)
-        rejected = np.array(
-            [row[0] for row in con.execute(f"select distinct line from {errors_table} order by line").fetchall()],
-            dtype=np.int64,
-        )
+        # swallowed lines of a file with a secret column: their readable fields, never the line
+        quarantine_swallowed(con, [(number, kept_line(header.names, line)[0]) for number, line in swallowed], lineage)
     except duckdb.Error as exc:
         raise FileRefused(f"cannot be parsed as CSV: {str(exc).splitlines()[0]}") from exc
     finally:
@@ -395,8 +408,8 @@ def scan_oneroster_csv(
     for (code, name, _), occurrences in zip(checks, deviations, strict=True):
         if occurrences:
             result.warn(code, f"{name}: {occurrences:,} value(s) read in a non-standard form", occurrences)
-    result.rows_read = scan.accepted + len(rejected)
-    result.rows_quarantined = len(rejected)
+    result.rows_read = scan.accepted + len(rejected) + len(swallowed)
+    result.rows_quarantined = len(rejected) + len(swallowed)
     if spec.name == "manifest":
         result.mode = None
     elif lineage.file_mode is None:
@@ -426,6 +439,51 @@ def _keep_readable_fields(
         f"update {AUDIT_SCHEMA}.quarantined_rows set raw_line = ?"
         " where load_id = ? and file_sha256 = ? and row_number = ?",
         [[text, lineage.load_id, lineage.file_sha256, line] for text, line in kept if text is not None],
+    )
+
+
+def check_record_count(physical: RecordCount, parsed: int) -> list[tuple[int, str]]:
+    """The swallowed lines of a file whose parse agrees with its physical record count;
+    refuses the file when the CSV reader found another number of records than the bytes hold."""
+    if physical.records != parsed:
+        raise FileRefused(
+            f"record count check failed: {physical.records:,} record(s) by the file's line breaks, "
+            f"{parsed:,} found by the CSV reader (a broken quote?); nothing of the file is loaded"
+        )
+    return physical.swallowed
+
+
+def quarantined_ids(lines: list[str | None]) -> frozenset[str]:
+    """Every field value of the given raw lines (a record id among them), for the tombstone guard."""
+    values: set[str] = set()
+    for row in csv.reader(line for line in lines if line):
+        values.update(v.strip() for v in row if v.strip())
+    return frozenset(values)
+
+
+def quarantine_swallowed(
+    con: duckdb.DuckDBPyConnection, swallowed: list[tuple[int, str | None]], lineage: Lineage
+) -> None:
+    """Quarantine the lines an unterminated quote ran over, by line number."""
+    if not swallowed:
+        return
+    con.executemany(
+        f"insert into {AUDIT_SCHEMA}.quarantined_rows values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                lineage.load_id,
+                lineage.district_id,
+                lineage.source_file,
+                lineage.file_sha256,
+                line_number,
+                "swallowed_record",
+                f"line {line_number} looks like a whole record but lies inside a quoted value opened on an "
+                "earlier line (an unterminated quote); it is not loaded",
+                line,
+                lineage.loaded_at,
+            ]
+            for line_number, line in swallowed
+        ],
     )
 
 

@@ -20,7 +20,7 @@ import csv
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,13 +31,22 @@ import numpy as np
 import pyarrow as pa
 
 from loaders.audit import AuditLog, FileResult, utc_now
-from loaders.district_gate import Evidence, distinct_values, judge_drop, record_decisions
+from loaders.district_gate import (
+    Evidence,
+    distinct_values,
+    is_district_org_type,
+    judge_by_schools,
+    judge_drop,
+    record_decisions,
+)
 from loaders.dlt_pipelines import clear_packages, discard_packages, new_pipeline, pipelines_dir_for
+from loaders.drop_checks import dependency_rank, held_back_reason, missing_from_manifest, prepare_texts
 from loaders.fault_points import fault_point
-from loaders.mapped.formats import FormatCatalog, HeaderMatch, detect_format, load_catalog
+from loaders.mapped.formats import FormatCatalog, HeaderMatch, detect_format, header_share, load_catalog
 from loaders.mapped.pipeline import (
     MappedLanding,
     ensure_mapped_raw_tables,
+    keep_quarantined_current,
     known_schools,
     prepare_mapped_file,
     run_dlt_mapped,
@@ -245,6 +254,14 @@ def _tombstone_events(
         raise FileRefused(f"cannot be parsed as CSV: {str(exc).splitlines()[0]}") from exc
     finally:
         con.execute(f"drop table if exists {rejects[0]}; drop table if exists {rejects[1]}")
+    withheld = [record for record in missing if record in scan.quarantined_ids]
+    if withheld:
+        result.warn(
+            "tombstone_withheld",
+            f"{len(withheld):,} record(s) kept current: their rows in this file were quarantined, not removed",
+            len(withheld),
+        )
+        missing = [record for record in missing if record not in scan.quarantined_ids]
     if not missing:
         return None
     share = len(missing) / active
@@ -312,6 +329,8 @@ def load_package(
     registry: Path = REGISTRY_PATH,
     source_label: str | None = None,
     mapping: Path | None = None,
+    on_file: Callable[[FileResult], None] | None = None,
+    manifest_complete: bool = True,
 ) -> LoadReport:
     """Load a folder/zip/CSV drop for ``district_id`` into the DuckDB file ``database``.
 
@@ -323,6 +342,10 @@ def load_package(
     sources that materialise a package in a temporary folder pass the URL they pulled from.
 
     ``pipelines_dir`` is dlt's working folder (default: ``pipelines_dir_for(database)``).
+    ``on_file`` (progress) is called with a file's result each time it is recorded in the audit.
+
+    ``manifest_complete``: the drop holds every file its manifest lists as bulk or delta, and a
+    missing one is reported as refused; pulls of a part of a drop pass False.
 
     Raises ``UnknownDistrictError``, ``PackageError`` or ``FormatConfigError`` before anything is
     written when the district is not in ``registry``, the drop cannot be opened or the mapping
@@ -349,22 +372,26 @@ def load_package(
         audit = AuditLog(con)
         audit.mark_interrupted()  # loads still 'running' died: we hold the writer lock
         clear_packages(pipelines_dir)  # and whatever packages they left
+        _report_files(audit, on_file)
         ensure_raw_tables(con)
         ensure_mapped_raw_tables(con, catalog)
         audit.start_load(load_id, district_id, source_label or str(location), started_at)
         fault_point("load_started")
+        files = prepare_texts(files, Path(scratch))
         manifest = read_manifest(files)
         version = oneroster_version(manifest, files)
         report = LoadReport(load_id, district_id, "running", version)
 
         planned = _plan_files(files, catalog, report, version)
-        for plan in planned:
-            if plan.result.status == "refused":
-                audit.record_file(load_id, district_id, plan.result)
+        report.files += missing_from_manifest(manifest, files) if manifest_complete else []
+        for result in report.files:
+            if result.status == "refused":
+                audit.record_file(load_id, district_id, result)
         candidates = [plan for plan in planned if plan.result.status != "refused"]
-        decisions = judge_drop(
-            con, {plan.package_file.name: _evidence(con, plan) for plan in candidates}, target, districts
-        )
+        evidence = {plan.package_file.name: _evidence(con, plan) for plan in candidates}
+        decisions = judge_drop(con, evidence, target, districts)
+        drop_schools = set().union(*(e.schools for e in evidence.values()))
+        first_load = judge_by_schools(decisions, drop_schools, known_schools(con, district_id, catalog, []), target)
         record_decisions(con, load_id, district_id, decisions)
         for plan in candidates:
             decision = decisions[plan.package_file.name]
@@ -372,10 +399,17 @@ def load_package(
                 plan.result.refuse(f"district gate: {decision.reason}")
                 audit.record_file(load_id, district_id, plan.result)
         accepted = [plan for plan in candidates if decisions[plan.package_file.name].accepted]
+        if first_load and accepted:  # shown once, on the drop's first file
+            accepted[0].result.warn("district_first_load", first_load[0])
 
         seen_entities: dict[str, str] = {}
         landings: list[_Landing] = []
-        for plan in (p for p in accepted if p.spec is not None):
+        for plan in sorted((p for p in accepted if p.spec is not None), key=lambda p: dependency_rank(p.spec.name)):
+            held_back = held_back_reason(plan.spec.name, _refused_entities(report))
+            if held_back:
+                plan.result.refuse(held_back)
+                audit.record_file(load_id, district_id, plan.result)
+                continue
             try:
                 landing = _prepare_file(
                     con,
@@ -455,6 +489,7 @@ def load_package(
             fault_point("file_verified")
         for landing in mapped:
             verify_mapped(con, landing, load_id)
+            keep_quarantined_current(con, landing, district_id, load_id, started_at)
             audit.record_file(load_id, district_id, landing.result)
         for pipeline in pipelines:
             discard_packages(pipeline)
@@ -462,24 +497,47 @@ def load_package(
 
         problems = any(f.status in ("refused", "failed") or f.rows_quarantined for f in report.files)
         report.status = "partial" if problems else "succeeded"
-        audit.finish_load(load_id, report.status, report.files, dlt_load_id, oneroster_version=version)
+        if all(f.status == "refused" for f in report.files):  # nothing landed: an empty or refused drop
+            report.status = "refused"
+            report.error_text = "every file was refused" if report.files else "the drop holds no files"
+        audit.finish_load(load_id, report.status, report.files, dlt_load_id, report.error_text, version)
         fault_point("load_finished")
         return report
+
+
+def _refused_entities(report: LoadReport) -> dict[str, FileResult]:
+    """OneRoster entities of the drop whose only files were refused, by lower-case name (a file
+    the manifest lists but the drop lacks holds nothing back: the previous state stays)."""
+    refused = {f.entity.lower(): f for f in report.files if f.status == "refused" and f.entity and f.file_sha256}
+    for f in report.files:
+        if f.status != "refused" and f.entity:
+            refused.pop(f.entity.lower(), None)
+    return refused
 
 
 def _plan_files(files: list[PackageFile], catalog: FormatCatalog, report: LoadReport, version: str) -> list[_Planned]:
     """Recognise every file: a OneRoster(+) name, else a mapped layout by its header. A file with
     a OneRoster name whose header is not OneRoster's but fits a mapped layout (an SIS export
-    called ``enrollments.csv``) is read as that layout."""
+    called ``enrollments.csv``) is read as that layout. The package's notes become warnings, its
+    refusals (escaping links, undecidable text) refused files."""
     planned = []
     for package_file in files:
-        result = FileResult(package_file.name, package_file.sha256, package_file.path.stat().st_size)
+        size = package_file.path.stat().st_size if not package_file.refusal else 0
+        result = FileResult(package_file.name, package_file.sha256, size)
         report.files.append(result)
         plan = _Planned(package_file, result)
         planned.append(plan)
+        for code, detail in package_file.notes:
+            result.warn(code, detail)
         plan.spec = spec_for_file_name(package_file.name)
+        if plan.spec is not None:
+            result.entity, result.raw_table = plan.spec.name, plan.spec.table
+        if package_file.refusal:
+            result.refuse(package_file.refusal)
+            continue
         if plan.spec is not None and not _mapped_instead(plan, catalog, version):
             continue
+        result.entity = result.raw_table = None
         plan.spec = None
         if not package_file.name.lower().endswith((".csv", ".txt")):
             result.refuse(
@@ -501,48 +559,91 @@ def _plan_files(files: list[PackageFile], catalog: FormatCatalog, report: LoadRe
 
 
 def _mapped_instead(plan: _Planned, catalog: FormatCatalog, version: str) -> bool:
-    """True when a OneRoster-named file lacks OneRoster's required columns but fits a mapped layout."""
+    """True when a OneRoster-named file lacks OneRoster's required columns but fits a mapped
+    layout better than OneRoster's own field names (recorded as a ``read_as_layout`` warning).
+    A OneRoster header with a fault (a duplicated column) stays OneRoster, and is refused."""
     try:
         header = read_header(plan.package_file.path)
-        map_header(header, plan.spec, FileResult(plan.package_file.name, "", 0), version)
     except FileRefused:
-        match, _ = detect_format(catalog, plan.package_file.name, header if "header" in locals() else [])
-        return match is not None
-    return False
+        return False
+    try:
+        map_header(header, plan.spec, FileResult(plan.package_file.name, "", 0), version)
+        return False
+    except FileRefused:
+        match, _ = detect_format(catalog, plan.package_file.name, header)
+    if match is None:
+        return False
+    known = plan.spec.lookup()
+    oneroster_share = sum(1 for h in header if h.strip().lower() in known) / max(len(header), 1)
+    if oneroster_share >= header_share(match, header):
+        return False
+    plan.result.warn(
+        "read_as_layout",
+        f"named like OneRoster {plan.spec.name}.csv, but its header is the {match.format.name} layout "
+        f"({len(match.columns)}/{len(match.format.columns)} columns)",
+    )
+    return True
 
 
 def _evidence(con: duckdb.DuckDBPyConnection, plan: _Planned) -> Evidence:
-    """District ids and names the file carries (OneRoster district orgs; a layout's district columns)."""
+    """District ids and names the file carries (OneRoster district orgs; a layout's district
+    columns), and its school ids; a read failure is the evidence's ``error``."""
     evidence = Evidence()
-    if plan.spec is not None:
-        if plan.spec.name != "orgs":
-            return evidence
+    try:
+        if plan.spec is not None:
+            _oneroster_evidence(con, plan, evidence)
+        else:
+            _mapped_evidence(con, plan, evidence)
+    except UnicodeDecodeError as exc:
+        evidence.error = f"not valid UTF-8 at byte {exc.start} of a line"
+    except (csv.Error, FileRefused, duckdb.Error) as exc:
+        evidence.error = str(exc).splitlines()[0]
+    return evidence
+
+
+def _oneroster_evidence(con: duckdb.DuckDBPyConnection, plan: _Planned, evidence: Evidence) -> None:
+    if plan.spec.name in ("classes", "enrollments"):  # school ids only: the parser refuses an unreadable file
         try:
-            with plan.package_file.path.open(newline="", encoding="utf-8-sig") as handle:
-                for row in csv.DictReader(handle):
-                    lowered = {
-                        (k or "").strip().lower(): (v or "").strip() for k, v in row.items() if isinstance(v, str)
-                    }
-                    if lowered.get("type", "").lower() != "district":
-                        continue
-                    if lowered.get("identifier"):
-                        evidence.ids.add(lowered["identifier"])
-                    if lowered.get("sourcedid"):
-                        evidence.soft_ids.add(lowered["sourcedid"])
-                    if lowered.get("name"):
-                        evidence.names.add(lowered["name"])
-        except (UnicodeDecodeError, csv.Error):
-            pass  # the parser refuses such a file with its own reason
-        return evidence
+            header = [h.strip().lower() for h in read_header(plan.package_file.path)]
+            if "schoolsourcedid" in header:
+                position = header.index("schoolsourcedid")
+                evidence.schools.update(*distinct_values(con, plan.package_file.path, [position], len(header)))
+        except (FileRefused, duckdb.Error):
+            pass
+    if plan.spec.name != "orgs":
+        return
+    with plan.package_file.path.open(newline="", encoding="utf-8-sig") as handle:
+        for row in csv.DictReader(handle):
+            lowered = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if isinstance(v, str)}
+            org_type = lowered.get("type", "")
+            if org_type.lower() == "school":
+                evidence.schools.update(v for v in (lowered.get("sourcedid"), lowered.get("identifier")) if v)
+            if not is_district_org_type(org_type):
+                continue
+            if lowered.get("identifier"):
+                evidence.ids.add(lowered["identifier"])
+            if lowered.get("sourcedid"):
+                evidence.soft_ids.add(lowered["sourcedid"])
+            if lowered.get("name"):
+                evidence.names.add(lowered["name"])
+
+
+def _mapped_evidence(con: duckdb.DuckDBPyConnection, plan: _Planned, evidence: Evidence) -> None:
     fmt, match = plan.match.format, plan.match
     id_positions = [match.columns[c] for c in fmt.district_id_columns if c in match.columns]
     name_positions = [match.columns[c] for c in fmt.district_name_columns if c in match.columns]
+    school_positions = [
+        position
+        for column, position in match.columns.items()
+        if any(c.name == column and (c.name == "school_id" or c.references == "school") for c in fmt.columns)
+    ]
     width = len(plan.header or [])
     for values in distinct_values(con, plan.package_file.path, id_positions, width):
         evidence.ids.update(values)
     for values in distinct_values(con, plan.package_file.path, name_positions, width):
         evidence.names.update(values)
-    return evidence
+    for values in distinct_values(con, plan.package_file.path, school_positions, width):
+        evidence.schools.update(values)
 
 
 def _prepare_file(
@@ -689,3 +790,16 @@ def _run_dlt(
         info = pipeline.run(resources)
     info.raise_on_failed_jobs()
     return info.loads_ids[-1] if info.loads_ids else None
+
+
+def _report_files(audit: AuditLog, on_file: Callable[[FileResult], None] | None) -> None:
+    """Progress hook: ``on_file`` sees every file result the audit records."""
+    if on_file is None:
+        return
+    record_file = audit.record_file
+
+    def record_and_report(load_id: str, district_id: str, result: FileResult) -> None:
+        record_file(load_id, district_id, result)
+        on_file(result)
+
+    audit.record_file = record_and_report

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-FIELD_TABLE_PATH = Path(__file__).resolve().parents[2] / "seeds" / "oneroster_fields.csv"
+from rollcall.settings import FIELD_TABLE_PATH
 
 # Lineage columns added to every landed row, in table order.
 LINEAGE_COLUMNS = (

@@ -35,7 +35,7 @@ from loaders.sftp.connection import open_sftp
 from loaders.sftp.fingerprints import SETTLED, MemberPrint, read_prints, write_prints
 from loaders.sftp.settings import SftpError, SftpSettings, is_pickup_name, parse_source
 
-_STATUS_RANK = {"succeeded": 0, "partial": 1, "failed": 2}
+_STATUS_RANK = {"succeeded": 0, "partial": 1, "refused": 1, "failed": 2}
 
 
 @dataclass
@@ -209,7 +209,9 @@ class _Pickup:
         return fetched
 
     def _load(self, location: Path, label: str) -> LoadReport:
-        load = load_package(location, self.district_id, self.database, source_label=label, **self.load_options)
+        load = load_package(
+            location, self.district_id, self.database, source_label=label, manifest_complete=False, **self.load_options
+        )
         self.report.absorb(load)
         return load
 

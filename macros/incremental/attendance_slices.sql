@@ -190,13 +190,13 @@
 {#-
     The rows a data test of an incremental model checks (its `where: "__rows_of_this_build__"`,
     filled in by get_where_subquery). In a build `rollcall build` planned for what loads changed
-    (var rollcall_planned_build and a selection): the rows this build wrote, by a literal
+    ($ROLLCALL_PLANNED_BUILD and a selection): the rows this build wrote, by a literal
     timestamp, so DuckDB skips the rest of the table by its statistics. A slice is always deleted
     and written whole, so its keys cannot collide with rows it left alone. Any other build, and
     `dbt test` on its own: every row.
 -#}
 {% macro rows_of_this_build() -%}
-    {%- if flags.WHICH == 'build' and var('rollcall_planned_build', false) and invocation_args_dict.get('select') -%}
+    {%- if execute and flags.WHICH == 'build' and env_var('ROLLCALL_PLANNED_BUILD', '') == 'true' and invocation_args_dict.get('select') -%}
         built_at = {{ this_build_started_at() }}
     {%- else -%}
         true

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
+
+import click
 
 from rollcall.publish import AUDIENCES, published_paths
 from rollcall.settings import database_path
@@ -34,21 +35,24 @@ def streamlit_command(published: Path, port: int, audience: str) -> list[str]:
     ]
 
 
-def add_command(commands: argparse._SubParsersAction) -> None:
-    """Register ``rollcall dashboard`` on the CLI's sub-commands."""
-    parser = commands.add_parser("dashboard", help="serve the attendance dashboard on http://127.0.0.1 (Streamlit)")
-    parser.add_argument("--audience", choices=AUDIENCES, default="restricted", help="which published file to show")
-    parser.add_argument("--file", help="published file (default: <warehouse folder>/published/<audience>.duckdb)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.set_defaults(func=_run)
+EPILOG = "\b\nExit codes:\n  0  stopped\n  2  no published file (run `rollcall publish` first)"
 
 
-def _run(args: argparse.Namespace) -> int:
-    published = Path(args.file) if args.file else published_paths(database_path())[args.audience]
+@click.command("dashboard", epilog=EPILOG, short_help="serve the attendance dashboard on http://127.0.0.1 (Streamlit)")
+@click.option("--audience", type=click.Choice(AUDIENCES), default="restricted", show_default=True)
+@click.option(
+    "--file", "file_", metavar="FILE", help="published file (default <warehouse>/published/<audience>.duckdb)"
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True)
+def dashboard_command(audience: str, file_: str | None, port: int) -> int:
+    """Serve the dashboard of a published file on 127.0.0.1, read-only: district overview, school
+    drill-down, early warning and data health (restricted), or the published rates (public)."""
+    published = Path(file_) if file_ else published_paths(database_path())[audience]
     if not published.is_file():
-        print(f"rollcall dashboard: no published file at {published}: run `rollcall publish` first", file=sys.stderr)
+        click.echo(f"rollcall dashboard: no published file at {published}: run `rollcall publish` first", err=True)
         return 2
-    print(f"dashboard of {published} on http://127.0.0.1:{args.port} (Ctrl-C stops it)", flush=True)
-    command = streamlit_command(published, args.port, args.audience)
+    click.echo(f"dashboard of {published} on http://127.0.0.1:{port} (Ctrl-C stops it)")
+    sys.stdout.flush()
+    command = streamlit_command(published, port, audience)
     os.execv(command[0], command)  # this process becomes the server: a signal to it stops the server
     return 0  # not reached

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from pathlib import Path
 
 import pyarrow as pa
 
@@ -27,8 +26,8 @@ from rollcall.sample.oneroster_users import (
 )
 from rollcall.sample.schools import DISTRICT_NAME, DISTRICT_NCES_ID, DISTRICT_SOURCED_ID
 from rollcall.sample.vocab import GRADES, absence_codes, oneroster_fields
+from rollcall.settings import FIELD_TABLE_PATH
 
-FIELD_TABLE_PATH = Path(__file__).resolve().parents[2] / "seeds" / "oneroster_fields.csv"
 SYSTEM_NAME = "rollcall sample district"
 ONEROSTER_FILES = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments", "demographics")
 EXTENSION_FILES = ("absenceCodes", "attendance", "calendar")

@@ -17,7 +17,7 @@ from rollcall.sample.oneroster import WRITTEN_FILES, headers, tables
 from rollcall.sample.schools import DISTRICT_SOURCED_ID
 from rollcall.sample.writers import header_line, open_sink, write_columns
 
-Progress = Callable[[str], None]
+Progress = Callable[[str, int], None]  # (file name, rows written)
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def generate_district(
     with ``as_zip=True``, the path of the zip file to write (files at the zip root).
     ``days`` is the number of instructional days, counted from the first day of school, that
     have attendance rows (the rest of the year is "in the future"). ``progress`` is called with
-    a short line (``attendance.csv: 1,234 rows``) after each file.
+    the file name and its row count after each file.
     """
     check_arguments(students, schools, days, seed, school_year)
     if not isinstance(as_zip, bool):
@@ -84,5 +84,5 @@ def write_package(district: District, path: Path, as_zip: bool, progress: Progre
                 handle.write(header_line(header[stem]))
                 counts[stem] = sum(write_columns(handle, header[stem], cols, n) for cols, n in tables(district, stem))
             if progress is not None:
-                progress(f"{stem}.csv: {counts[stem]:,} rows")
+                progress(f"{stem}.csv", counts[stem])
     return counts

@@ -123,7 +123,7 @@ def run_dbt(*args: str, database: Path) -> subprocess.CompletedProcess:
     them is a second or two of every run. The partial parse is still written."""
     dbt = Path(sys.executable).parent / "dbt"
     return subprocess.run(
-        [str(dbt), *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT / "profiles")],
+        [str(dbt), *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)],
         cwd=PROJECT_ROOT,
         env={**dbt_env(database, args), "DBT_WRITE_JSON": "false"},
         capture_output=True,

@@ -53,13 +53,15 @@ def test_changed_project_code_rebuilds_incremental_models_from_scratch(tmp_path:
     assert "--full-refresh" in plan.dbt_args and "--select" not in plan.dbt_args, plan
 
 
-def test_full_refresh_keeps_the_vars_of_a_planned_build(tmp_path: Path) -> None:
-    # the same vars as the next planned build, so dbt's partial parse carries over to it
+def test_full_refresh_is_a_planned_build_passed_in_the_environment(tmp_path: Path) -> None:
+    # the plan travels in environment variables, never vars: a plain `dbt` keeps dbt's partial parse
     database = _warehouse(tmp_path, project_fingerprint())
     refresh = plan_build(database, ["--full-refresh"], today=TODAY)
-    assert "--full-refresh" in refresh.dbt_args and "rollcall_planned_build: true" in refresh.dbt_args[-1]
+    assert refresh.dbt_args == ["--full-refresh"]
+    assert refresh.env == {"ROLLCALL_PROJECT_FINGERPRINT": project_fingerprint(), "ROLLCALL_PLANNED_BUILD": "true"}
     own = plan_build(database, ["--full-refresh", "-s", "dim_schools"], today=TODAY)
-    assert own.reason == "your own selection" and "rollcall_planned_build" not in " ".join(own.dbt_args)
+    assert own.reason == "your own selection" and own.env["ROLLCALL_PLANNED_BUILD"] == "false"
+    assert "--vars" not in own.dbt_args
 
 
 def test_an_attendance_load_selects_its_raw_table_downstream_without_unit_tests(tmp_path: Path) -> None:

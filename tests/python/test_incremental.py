@@ -138,7 +138,7 @@ def sequence(tmp_path_factory: pytest.TempPathFactory, sample_warehouse: SampleW
     def load_and_build(drop: Path, label: str, *build_args: str) -> None:
         load = run_rollcall("load", str(drop), "--district", DISTRICT, database=database)
         assert load.returncode == 0, load.stdout + load.stderr
-        build = run_rollcall("build", *build_args, database=database)
+        build = run_rollcall("build", "--verbose", *build_args, database=database)  # with dbt's log
         assert build.returncode == 0, build.stdout[-3000:]
         steps[label] = build.stdout
 
@@ -220,6 +220,7 @@ def test_every_incremental_build_selected_only_what_changed(sequence):
     assert "no earlier complete build" in sequence["steps"]["initial"]
     for label in ("new day, corrections, tombstone", "second new day"):
         assert "what the loads since the last build changed (raw_oneroster.attendance" in sequence["steps"][label]
+        assert "model attendance.fct_student_daily_attendance" in sequence["steps"][label]  # dbt's log
         assert "model core.dim_students" not in sequence["steps"][label]  # rosters were not loaded
 
 

@@ -5,6 +5,7 @@ bulk guard reading the file the same way the landing does."""
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 
 import dlt
@@ -68,7 +69,7 @@ def test_no_row_data_stays_in_the_dlt_folder(tmp_path: Path) -> None:
     load_package(_users_package(tmp_path / "b1", [1, 2, 3, 4, 5], u05="Zebediah"), "demo-unified", database)
     second = load_package(_users_package(tmp_path / "b2", [1, 2, 3, 4]), "demo-unified", database, force=True)
     assert next(f for f in second.files if f.entity == "users").rows_tombstoned == 1
-    sis = load_package(SEED_002, "demo-unified", database)
+    sis = load_package(SEED_002, "demo-sis", database)
     assert all(f.status == "loaded" for f in sis.files)
 
     leftovers = [p for p in pipelines_dir_for(database).rglob("*") if p.is_file()]
@@ -151,24 +152,57 @@ def test_many_runs_of_bad_rows_are_numbered_by_a_join(tmp_path: Path, monkeypatc
     assert landed == [("d1", 2), ("s1", 4), ("s2", 7)]
 
 
-def test_invalid_utf8_row_is_quarantined_and_tombstoned_by_the_next_bulk_file(tmp_path: Path) -> None:
+def test_invalid_utf8_row_is_quarantined_and_its_record_stays_current(tmp_path: Path) -> None:
     database = tmp_path / "w.duckdb"
     load_package(_users_package(tmp_path / "b1", [1, 2, 3]), "demo-unified", database)
-    # u02's enabledUser is not UTF-8: the row is quarantined, so u02 is missing from the file
-    users = (USERS_HEADER + user_row(1) + user_row(2) + user_row(3)).encode()
+    # u02's enabledUser is not UTF-8 in a UTF-8 file (u03 is José): the row is quarantined, and
+    # u02, missing from the landed rows, is not tombstoned by this bulk file
+    users = (USERS_HEADER + user_row(1) + user_row(2) + user_row(3, given_name="José")).encode()
     users = users.replace(b"u02,,,true,s1", b"u02,,,tru\xff,s1")
     manifest = "propertyName,value\noneroster.version,1.1\nfile.orgs,bulk\nfile.users,bulk\n"
     drop = write_package(tmp_path / "b2", {"manifest.csv": manifest, "orgs.csv": ORGS, "users.csv": users})
 
-    report = load_package(drop, "demo-unified", database, force=True)
+    report = load_package(drop, "demo-unified", database)
 
     result = next(f for f in report.files if f.entity == "users")
     assert (result.rows_read, result.rows_landed, result.rows_quarantined) == (3, 2, 1)
-    assert result.rows_tombstoned == 1
-    tombstoned = query(
+    assert result.rows_tombstoned == 0
+    assert [(w.code, w.occurrences) for w in result.warnings if w.code == "tombstone_withheld"] == [
+        ("tombstone_withheld", 1)
+    ]
+    assert query(database, "select count(*) from raw_oneroster.users where _change_kind = 'bulk_tombstone'") == [(0,)]
+    assert query(database, "select error_type from audit.quarantined_rows") == [("invalid_encoding",)]
+
+
+def test_a_quarantined_row_of_a_snapshot_export_keeps_its_previous_version(tmp_path: Path) -> None:
+    database = tmp_path / "w.duckdb"
+    first = load_package(SEED_002, "demo-sis", database)
+    assert {f.status for f in first.files} == {"loaded"}
+    # the next night's students.csv: student 487598475 on two rows as two people (both quarantined)
+    nightly = tmp_path / "nightly"
+    shutil.copytree(SEED_002, nightly)
+    lines = (nightly / "students.csv").read_text().replace('"Ava"', '"Avery"').splitlines(keepends=True)
+    noah = next(line for line in lines if line.startswith('"487598475"'))
+    (nightly / "students.csv").write_text("".join(lines) + noah.replace('"Noah"', '"Nora"'))
+
+    report = load_package(nightly, "demo-sis", database)
+
+    result = next(f for f in report.files if f.file_name == "students.csv")
+    assert result.status == "loaded"
+    kinds = query(
         database,
-        "select sourced_id from raw_oneroster.users where _change_kind = 'bulk_tombstone' and _load_id = ?",
+        "select error_type, count(*) from audit.quarantined_rows where load_id = ? and file_name = ? group by 1",
+        [report.load_id, "students.csv"],
+    )
+    assert ("conflicting_duplicate", 2) in kinds
+    assert result.rows_read == result.rows_landed + result.rows_quarantined  # the kept row is not counted
+    assert [(w.code, w.occurrences) for w in result.warnings if w.code == "tombstone_withheld"] == [
+        ("tombstone_withheld", 1)
+    ]
+    latest = query(
+        database,
+        "select student_id, school_id, first_name, _row_number < 0 from raw_sis.students where _load_id = ?"
+        " and student_id in ('487598475', '309482094') order by 1",
         [report.load_id],
     )
-    assert tombstoned == [("u02",)]
-    assert query(database, "select error_type from audit.quarantined_rows") == [("invalid_encoding",)]
+    assert latest == [("309482094", "001", "Avery", False), ("487598475", "314", "Noah", True)]

@@ -101,17 +101,29 @@ def test_a_drop_proving_another_district_is_refused_whole(tmp_path, warehouse):
 
 def test_missing_required_column_refuses_that_file_only(tmp_path, warehouse):
     files = dict(TINY_PACKAGE)
-    # the `type` column deleted from header and rows
+    # the `role` column deleted from header and rows
+    files["users.csv"] = "sourcedId,enabledUser,orgSourcedIds,username,givenName,familyName\nu1,true,s1,ada,Ada,L\n"
+    report = load_package(write_package(tmp_path / "drop", files), "demo-unified", warehouse)
+
+    log = _file_log(warehouse, report.load_id)
+    assert log["users.csv"][0] == "refused"
+    assert log["users.csv"][4] == "missing required column(s): role"
+    assert log["orgs.csv"][:4] == ("loaded", 2, 2, 0)
+    assert report.status == "partial"
+    assert query(warehouse, "select count(*) from raw_oneroster.users")[0][0] == 0
+    assert query(warehouse, "select file_name from audit.rejected_files") == [("users.csv",)]
+
+
+def test_files_depending_on_a_refused_file_are_held_back(tmp_path, warehouse):
+    files = dict(TINY_PACKAGE)
     files["orgs.csv"] = "sourcedId,status,dateLastModified,name,identifier,parentSourcedId\nd1,,,Demo,9900001,\n"
     report = load_package(write_package(tmp_path / "drop", files), "demo-unified", warehouse)
 
     log = _file_log(warehouse, report.load_id)
-    assert log["orgs.csv"][0] == "refused"
     assert log["orgs.csv"][4] == "missing required column(s): type"
-    assert log["users.csv"][:4] == ("loaded", 2, 2, 0)
-    assert report.status == "partial"
-    assert query(warehouse, "select count(*) from raw_oneroster.orgs")[0][0] == 0
-    assert query(warehouse, "select file_name from audit.rejected_files") == [("orgs.csv",)]
+    assert log["users.csv"][0] == "refused"
+    assert log["users.csv"][4].startswith("held back: orgs.csv, which it refers to, was refused (missing required")
+    assert query(warehouse, "select count(*) from raw_oneroster.users")[0][0] == 0
 
 
 def test_bad_rows_are_quarantined_and_counted(tmp_path, warehouse):
@@ -213,12 +225,12 @@ def test_zip_with_nested_folder_and_unknown_file(tmp_path, warehouse):
 def test_empty_and_undecodable_files_are_refused_with_reasons(tmp_path, warehouse):
     files = dict(TINY_PACKAGE)
     files["courses.csv"] = ""
-    files["classes.csv"] = b"sourcedId,title\xff\n"
+    files["classes.csv"] = b"sourcedId,title\x81\n"  # neither UTF-8 nor Windows-1252
     report = load_package(write_package(tmp_path / "drop", files), "demo-unified", warehouse)
     reasons = {f.file_name: f.error_text for f in report.files if f.status == "refused"}
     assert reasons == {
         "courses.csv": "file is empty: no header row",
-        "classes.csv": "header row is not valid UTF-8 (byte 15)",
+        "classes.csv": "not UTF-8, UTF-16 or Windows-1252 text (byte 0x81)",
     }
 
 

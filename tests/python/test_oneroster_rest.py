@@ -556,7 +556,7 @@ def test_cli_pull_rest(serve, monkeypatch, capsys, tmp_path: Path, warehouse: Pa
     config.write_text(yaml.safe_dump({"sources": [{"name": "sis", **source}]}), encoding="utf-8")
     arguments = ["pull-rest", "--source", str(config), "--district", DISTRICT, "--database", str(warehouse)]
 
-    assert main([*arguments, "--entities", "orgs,users"]) == 0
+    assert main([*arguments, "--entities", "orgs,users", "--verbose"]) == 0
     out, err = capsys.readouterr()
     assert "users.csv" in out and "succeeded" in out
     assert "users: full listing from /users" in err

@@ -24,7 +24,7 @@ def _dbt(*args: str, target: Path) -> subprocess.CompletedProcess:
     """A dbt command on the project, its artifacts and partial parse in ``target``."""
     dbt = Path(sys.executable).parent / "dbt"
     return subprocess.run(
-        [str(dbt), *args, "--project-dir", ".", "--profiles-dir", "profiles", "--target-path", str(target)],
+        [str(dbt), *args, "--project-dir", ".", "--profiles-dir", ".", "--target-path", str(target)],
         cwd=PROJECT_ROOT,
         env=dbt_env(target / "warehouse.duckdb", ()),
         capture_output=True,

@@ -26,7 +26,7 @@ sessions as (
 ),
 
 absence_codes as (
-    select * from {{ ref('stg_oneroster__absence_codes') }}
+    select * from {{ ref('int_absence_codes') }}
     where not is_tombstoned
 ),
 

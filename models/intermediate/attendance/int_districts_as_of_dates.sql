@@ -13,7 +13,7 @@ with attendance_records as (
 ),
 
 absence_codes as (
-    select * from {{ ref('stg_oneroster__absence_codes') }}
+    select * from {{ ref('int_absence_codes') }}
     where not is_tombstoned
 ),
 

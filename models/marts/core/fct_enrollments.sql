@@ -1,10 +1,15 @@
--- One row per enrollment of a user in a class, with effective dates (endDate exclusive).
+-- One row per enrollment of a user in a class, with effective dates (endDate exclusive); enrollments
+-- whose class or user does not resolve are left out (quality.fct_unresolved_references).
 with enrollments as (
     select * from {{ ref('int_enrollments_dated') }}
 ),
 
 as_of_dates as (
     select * from {{ ref('int_districts_as_of_dates') }}
+),
+
+unresolved as (
+    select * from {{ ref('int_enrollments_unresolved') }}
 ),
 
 final as (
@@ -34,6 +39,13 @@ final as (
     from enrollments
     left join as_of_dates
         on enrollments.district_id = as_of_dates.district_id
+    -- an enrollment of a class or user that does not resolve is left out (quality.fct_unresolved_references)
+    where not exists (
+        select 1 from unresolved
+        where
+            unresolved.district_id = enrollments.district_id
+            and unresolved.enrollment_id = enrollments.enrollment_id
+    )
 )
 
 select * from final

@@ -26,7 +26,7 @@ with attendance_records as {{ inline_cte() }} (
 ),
 
 absence_codes as (
-    select * from {{ ref('stg_oneroster__absence_codes') }}
+    select * from {{ ref('int_absence_codes') }}
     where not is_tombstoned
 ),
 
