@@ -39,11 +39,19 @@ EPILOG = "\b\nExit codes:\n  0  stopped\n  2  no published file (run `rollcall p
 
 
 @click.command("dashboard", epilog=EPILOG, short_help="serve the attendance dashboard on http://127.0.0.1 (Streamlit)")
-@click.option("--audience", type=click.Choice(AUDIENCES), default="restricted", show_default=True)
+@click.option(
+    "--audience",
+    type=click.Choice(AUDIENCES),
+    default="restricted",
+    show_default=True,
+    help="restricted: school staff (student level); public: the published aggregates only",
+)
 @click.option(
     "--file", "file_", metavar="FILE", help="published file (default <warehouse>/published/<audience>.duckdb)"
 )
-@click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True)
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True, help="port on 127.0.0.1"
+)
 def dashboard_command(audience: str, file_: str | None, port: int) -> int:
     """Serve the dashboard of a published file on 127.0.0.1, read-only: district overview, school
     drill-down, early warning and data health (restricted), or the published rates (public)."""

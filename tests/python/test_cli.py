@@ -140,6 +140,10 @@ def test_summary_names_a_district_whose_attendance_all_became_exceptions(tmp_pat
             " session_type text, is_current boolean, start_date date)"
         )
         con.execute("create table attendance.fct_school_absence_rates (district_id text, academic_session_id text)")
+        con.execute(
+            "create table attendance.fct_attendance_metrics"
+            " (metric_grain text, district_id text, academic_session_id text)"
+        )
     assert cli.main(["summary", "--database", str(database)]) == 0
     out = capsys.readouterr().out
     assert "No attendance counted for all-out: all 2 records are exceptions (unknown_code 2)" in out
