@@ -270,7 +270,10 @@ def check_package(
         from loaders.oneroster.pipeline import load_package
 
         try:
-            load = load_package(location, district_id, database, pipelines_dir=work / "dlt_pipelines")
+            # every file's own problems are reported, also of files a refused file would hold back
+            load = load_package(
+                location, district_id, database, pipelines_dir=work / "dlt_pipelines", hold_back_dependents=False
+            )
         except (UnknownDistrictError, PackageError) as exc:
             raise CheckUsageError(str(exc)) from exc
         report = CheckReport(

@@ -331,6 +331,7 @@ def load_package(
     mapping: Path | None = None,
     on_file: Callable[[FileResult], None] | None = None,
     manifest_complete: bool = True,
+    hold_back_dependents: bool = True,
 ) -> LoadReport:
     """Load a folder/zip/CSV drop for ``district_id`` into the DuckDB file ``database``.
 
@@ -346,6 +347,8 @@ def load_package(
 
     ``manifest_complete``: the drop holds every file its manifest lists as bulk or delta, and a
     missing one is reported as refused; pulls of a part of a drop pass False.
+    ``hold_back_dependents``: files whose references depend on a refused file are held back
+    (refused with the reason); `rollcall check` passes False to report every file's own problems.
 
     Raises ``UnknownDistrictError``, ``PackageError`` or ``FormatConfigError`` before anything is
     written when the district is not in ``registry``, the drop cannot be opened or the mapping
@@ -405,7 +408,7 @@ def load_package(
         seen_entities: dict[str, str] = {}
         landings: list[_Landing] = []
         for plan in sorted((p for p in accepted if p.spec is not None), key=lambda p: dependency_rank(p.spec.name)):
-            held_back = held_back_reason(plan.spec.name, _refused_entities(report))
+            held_back = hold_back_dependents and held_back_reason(plan.spec.name, _refused_entities(report))
             if held_back:
                 plan.result.refuse(held_back)
                 audit.record_file(load_id, district_id, plan.result)

@@ -20,6 +20,9 @@ MESSAGING_MODELS = (
     "assert_teacher_audiences_within_active_sections",
 )
 
+# the models (and the seeds they read) upstream of a selection, without their tests
+MODELS_AND_SEEDS = ("build", "--exclude-resource-type", "test", "unit_test", "--select")
+
 
 def _quarantined(database: Path) -> list[tuple]:
     return query(
@@ -149,7 +152,7 @@ def test_opt_out_survives_the_nightly_roster_and_audiences_honour_it(tmp_path: P
     assert {f.file_name: f.status for f in load_package(nightly, "demo-unified", database).files}["students.csv"] == (
         "loaded"
     )
-    build = run_dbt("run", "--select", "+fct_teacher_audiences", "+fct_school_audiences", database=database)
+    build = run_dbt(*MODELS_AND_SEEDS, "+fct_teacher_audiences", "+fct_school_audiences", database=database)
     assert build.returncode == 0, build.stdout[-3000:]
     contacts = dict(
         query(
@@ -231,7 +234,7 @@ def test_teacher_audiences_never_leave_the_teachers_sections(tmp_path_factory: p
         load_package(
             write_package(root / district, _roster_files(enrollments, teachers)), district, database, registry=registry
         )
-    build = run_dbt("run", "--select", "+fct_teacher_audiences", database=database)
+    build = run_dbt(*MODELS_AND_SEEDS, "+fct_teacher_audiences", database=database)
     assert build.returncode == 0, build.stdout[-3000:]
     allowed = {
         (district, f"T{teachers[s]}", f"P{p}")
