@@ -1,6 +1,6 @@
 """Marts leave out records whose references do not resolve, and quality lists them: an enrollment
-of a class or a user the district never sent stays out of core.fct_enrollments and is a row of
-quality.fct_unresolved_references."""
+of a class or a user the district never sent stays out of core.fct_enrollments and of membership
+(so of every attendance mart), and is a row of quality.fct_unresolved_references."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ def test_enrollments_whose_class_or_user_is_unknown_stay_out_of_the_marts(tmp_pa
     report = load_package(write_package(tmp_path / "drop", files), "demo-unified", warehouse)
     assert report.status == "succeeded", [(f.file_name, f.error_text) for f in report.files]
 
-    selection = ("--select", "+fct_enrollments", "+fct_unresolved_references", "--indirect-selection", "cautious")
+    selection = ("--select", "+fct_enrollments", "+fct_unresolved_references", "+int_membership_days_expanded")
+    selection += ("--indirect-selection", "cautious")
     result = run_dbt("build", *selection, database=warehouse)
     assert result.returncode == 0, result.stdout[-3000:]
 
@@ -44,3 +45,6 @@ def test_enrollments_whose_class_or_user_is_unknown_stay_out_of_the_marts(tmp_pa
         " order by record_id",
     )
     assert unresolved == [("e2", "classSourcedId", "classes", "c9"), ("e3", "userSourcedId", "users", "u9")]
+    # membership counts the resolved enrollment only: u1's days at s1 come from e1, none from u9
+    members = query(warehouse, "select distinct student_id from intermediate.int_membership_days_expanded")
+    assert members == [("u1",)]

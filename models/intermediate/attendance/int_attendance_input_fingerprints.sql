@@ -41,6 +41,8 @@ attendance_records as (
 enrollments as (
     select * from {{ ref('int_enrollments_dated') }}
     where enrollment_role = 'student'
+    -- its class and user resolve (int_enrollments_unresolved lists the others)
+    and is_class_resolved and is_user_resolved
 ),
 
 calendar_fingerprints as (

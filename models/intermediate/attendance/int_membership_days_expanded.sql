@@ -19,6 +19,8 @@
 with enrollments as (
     select * from {{ ref('int_enrollments_dated') }}
     where enrollment_role = 'student' and effective_begin_date is not null
+    -- its class and user resolve (int_enrollments_unresolved lists the others)
+    and is_class_resolved and is_user_resolved
 ),
 
 school_days as (
