@@ -19,6 +19,11 @@ FILES = {
     "k1,,,t1,Math,M1,05,s1\n",
     "classes.csv": "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,"
     "schoolSourcedId,termSourcedIds\nc1,,,Math 5,05,k1,M5,scheduled,,s1,t1\n",
+    "calendar.csv": "sourcedId,status,dateLastModified,schoolSourcedId,date,instructionalValue,dayType\n"
+    "d1,,,s1,2025-09-02,1,instructional\nd2,,,s1,2025-09-03,1,instructional\n",
+    # one attendance day: it sets the district's as-of date, up to which membership is counted
+    "attendance.csv": "sourcedId,status,dateLastModified,userSourcedId,schoolSourcedId,classSourcedId,period,date,"
+    "absenceCode\na1,,,u1,s1,,,2025-09-03,\n",
     "enrollments.csv": "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary\n"
     "e1,,,c1,s1,u1,student,\ne2,,,c9,s1,u1,student,\ne3,,,c1,s1,u9,student,\n",
 }
