@@ -5,6 +5,7 @@ Invariant kept for every file: ``rows_read = rows_landed + rows_quarantined``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -261,3 +262,19 @@ class AuditLog:
                     for w in result.warnings
                 ],
             )
+
+
+QuarantinedRow = tuple[int, str, str, str | None]  # row number, error type, reason, stored line
+
+
+def record_quarantined(con: duckdb.DuckDBPyConnection, lineage, rows: Iterable[QuarantinedRow]) -> None:
+    """Record rows that could not be placed — (row number, error type, reason, stored line) each —
+    under the file's lineage (``load_id``, ``district_id``, ``source_file``, ``file_sha256``,
+    ``loaded_at``). The stored line is what may be kept of the row (``loaders.secrets.kept_line``)."""
+    con.executemany(
+        f"insert into {AUDIT_SCHEMA}.quarantined_rows values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [lineage.load_id, lineage.district_id, lineage.source_file, lineage.file_sha256, *row, lineage.loaded_at]
+            for row in rows
+        ],
+    )

@@ -32,7 +32,7 @@ import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from loaders.audit import AUDIT_SCHEMA, FileResult
+from loaders.audit import FileResult, record_quarantined
 from loaders.mapped.formats import Column, Format, HeaderMatch
 from loaders.oneroster.csv_reader import (
     FileRefused,
@@ -215,23 +215,8 @@ def _read(
     if quarantined_keys is not None:
         quarantined_keys.update(_keys_of_lines(match, [raw_line for *_, raw_line in quarantine]))
     if quarantine:
-        con.executemany(
-            f"insert into {AUDIT_SCHEMA}.quarantined_rows values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                [
-                    lineage.load_id,
-                    lineage.district_id,
-                    lineage.source_file,
-                    lineage.file_sha256,
-                    row,
-                    error_type,
-                    reason,
-                    kept_line(header, raw_line)[0],
-                    lineage.loaded_at,
-                ]
-                for row, error_type, reason, raw_line in sorted(quarantine)
-            ],
-        )
+        kept = [(row, error_type, reason, kept_line(header, line)[0]) for row, error_type, reason, line in quarantine]
+        record_quarantined(con, lineage, sorted(kept))
     result.rows_read = parsed.num_rows + len(rejected) + len(swallowed)
     result.rows_quarantined = len(quarantine)
     return _with_lineage(table, lineage)

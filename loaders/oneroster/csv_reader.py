@@ -27,7 +27,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from loaders.audit import AUDIT_SCHEMA, FileResult
+from loaders.audit import AUDIT_SCHEMA, FileResult, record_quarantined
 from loaders.oneroster.settings import EXTRAS_COLUMN, FILE_ROW, LINEAGE_COLUMNS, FileSpec
 from loaders.secrets import dropped_detail, is_secret_column, kept_line
 from loaders.text_input import RecordCount, count_records
@@ -467,21 +467,17 @@ def quarantine_swallowed(
     """Quarantine the lines an unterminated quote ran over, by line number."""
     if not swallowed:
         return
-    con.executemany(
-        f"insert into {AUDIT_SCHEMA}.quarantined_rows values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    record_quarantined(
+        con,
+        lineage,
         [
-            [
-                lineage.load_id,
-                lineage.district_id,
-                lineage.source_file,
-                lineage.file_sha256,
+            (
                 line_number,
                 "swallowed_record",
                 f"line {line_number} looks like a whole record but lies inside a quoted value opened on an "
                 "earlier line (an unterminated quote); it is not loaded",
                 line,
-                lineage.loaded_at,
-            ]
+            )
             for line_number, line in swallowed
         ],
     )
