@@ -542,22 +542,17 @@ def pull_clever(district, source, entities, full, database, verbose, **overrides
     from loaders.clever import CleverConfigError, CleverPullError, pull, read_source_file
     from loaders.registry import UnknownDistrictError
 
-    try:
-        entry = read_source_file(source) if source else {"kind": "clever"}
+    def entry() -> dict:
+        found = read_source_file(source) if source else {"kind": "clever"}
         page_size = overrides.pop("page_size")
-        entry.update({key: value for key, value in overrides.items() if value})
+        found.update({key: value for key, value in overrides.items() if value})
         if page_size is not None:
-            entry["page_size"] = page_size
-        with PullProgress("pull-clever", verbose):
-            report = pull(
-                entry, district_id=district, database=_database(database), entities=_entities(entities), full=full
-            )
-    except (CleverConfigError, UnknownDistrictError) as exc:
-        return _refused("pull-clever", str(exc))
-    except CleverPullError as exc:
-        click.echo(f"rollcall pull-clever: failed, nothing loaded: {exc}", err=True)
-        return EXIT_FAILED
-    return _print_pull_report(report, show_read=False)
+            found["page_size"] = page_size
+        return found
+
+    where = {"district_id": district, "database": _database(database), "entities": _entities(entities), "full": full}
+    errors = ((CleverConfigError, UnknownDistrictError), CleverPullError)
+    return _run_pull("pull-clever", lambda: pull(entry(), **where), errors, verbose, show_read=False)
 
 
 @cli.command(
@@ -581,18 +576,28 @@ def pull_rest(source, name, district, entities, full, database, verbose) -> int:
     from loaders.oneroster_rest import RestConfigError, RestPullError, pull, read_source_file
     from loaders.registry import UnknownDistrictError
 
+    where = {"district_id": district, "database": _database(database), "entities": _entities(entities), "full": full}
+    errors = ((RestConfigError, UnknownDistrictError), RestPullError)
+
+    def run():
+        return pull(read_source_file(source, name), **where)
+
+    return _run_pull("pull-rest", run, errors, verbose, show_read=True)
+
+
+def _run_pull(command: str, run, errors: tuple, verbose: bool, show_read: bool) -> int:
+    """One pull with its progress, its report, and its errors as exit codes: a configuration or
+    district error is a usage error (2), a failed pull (HTTP, auth) 1 with nothing loaded."""
+    config_errors, pull_error = errors
     try:
-        entry = read_source_file(source, name)
-        with PullProgress("pull-rest", verbose):
-            report = pull(
-                entry, district_id=district, database=_database(database), entities=_entities(entities), full=full
-            )
-    except (RestConfigError, UnknownDistrictError) as exc:
-        return _refused("pull-rest", str(exc))
-    except RestPullError as exc:
-        click.echo(f"rollcall pull-rest: failed, nothing loaded: {exc}", err=True)
+        with PullProgress(command, verbose):
+            report = run()
+    except config_errors as exc:
+        return _refused(command, str(exc))
+    except pull_error as exc:
+        click.echo(f"rollcall {command}: failed, nothing loaded: {exc}", err=True)
         return EXIT_FAILED
-    return _print_pull_report(report, show_read=True)
+    return _print_pull_report(report, show_read=show_read)
 
 
 class PullProgress:
