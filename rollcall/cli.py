@@ -116,6 +116,13 @@ def cli() -> None:
     type=click.Choice(["table", "plain"]),
     help="multi-source only: PowerSchool header style (default: by seed parity)",
 )
+@click.option(
+    "--calendar/--no-calendar",
+    default=True,
+    show_default=True,
+    help="sis only: write the schools, school year and school days beside the exports (OneRoster+ orgs.csv,"
+    " academicSessions.csv, calendar.csv)",
+)
 @click.option("--truth", metavar="FOLDER", help="sis / multi-source: folder for the truth files (default OUT/../truth)")
 @verbose_option
 def generate(out: str, verbose: bool, **options) -> int:
@@ -156,6 +163,7 @@ def _generate(out: str, options: dict, written):
             out,
             guardian_layout=options["guardian_layout"],
             attendance_style=options["attendance_style"],
+            calendar=options["calendar"],
             truth_dir=options["truth"],
             **common,
         )

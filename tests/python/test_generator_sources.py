@@ -397,6 +397,28 @@ def test_contact_opt_outs(sis_two):
             assert digits in {re.sub(r"\D", "", g[c])[-10:] for c in PHONE_COLUMNS}
 
 
+def test_sis_calendar_files_name_the_schools_by_their_sis_codes(tmp_path, sis_two):
+    """orgs.csv, academicSessions.csv and calendar.csv beside the exports: the oneroster layout's
+    schools, sessions and school days of the same district, under the schools' SIS codes."""
+    codes = {r["School ID Number or Campus Code"] for r in sis_two["students.csv"]}
+    orgs = sis_two["orgs.csv"]
+    assert {r["sourcedId"] for r in orgs} == codes and {r["type"] for r in orgs} == {"school"}
+    package = generate_district(tmp_path / "package", **SIS)
+    oneroster_orgs = read(package.path / "orgs.csv")
+    code_of = {o["sourcedId"]: s["sourcedId"] for o in oneroster_orgs for s in orgs if o["name"] == s["name"]}
+    assert len(code_of) == len(orgs)  # every school, by name
+    assert sis_two["academicSessions.csv"] == read(package.path / "academicSessions.csv")
+    expected = [{**r, "schoolSourcedId": code_of[r["schoolSourcedId"]]} for r in read(package.path / "calendar.csv")]
+    assert sis_two["calendar.csv"] == expected
+    files = {r["file"]: r["format"] for r in sis_two.truth_rows("files.csv")}
+    assert {name: files[name] for name in ("orgs.csv", "academicSessions.csv", "calendar.csv")} == dict.fromkeys(
+        ("orgs.csv", "academicSessions.csv", "calendar.csv"), "oneroster"
+    )
+    bare = make_sis(tmp_path / "bare", calendar=False)
+    assert not {"orgs.csv", "academicSessions.csv", "calendar.csv"} & {p.name for p in bare.drop.iterdir()}
+    assert digests(bare.drop)["attendance.csv"] == digests(sis_two.drop)["attendance.csv"]
+
+
 # --- multi-source layout ------------------------------------------------------------------------------
 def roster(drop: Drop) -> dict[str, dict[str, str]]:
     """OneRoster students: sourcedId -> users row + birthDate."""
@@ -571,6 +593,8 @@ def test_bad_arguments_raise_value_error(tmp_path):
         generate_sis_district(tmp_path / "a", students=20, guardian_layout="four-file")
     with pytest.raises(ValueError, match="attendance_style"):
         generate_sis_district(tmp_path / "a", students=20, attendance_style="weekly")
+    with pytest.raises(ValueError, match="calendar"):
+        generate_sis_district(tmp_path / "a", students=20, calendar="no")
     with pytest.raises(ValueError, match="at least 20"):
         generate_multi_source_district(tmp_path / "b", students=5)
     with pytest.raises(ValueError, match="outside the drop"):
@@ -598,6 +622,10 @@ def test_cli_generate_layouts(tmp_path, capsys):
     )
     assert (out / "students.csv").is_file() and (tmp_path / "truth" / "planted_rows.csv").is_file()
     assert not (out / "guardians.csv").exists()
+    assert (out / "calendar.csv").is_file()
+    bare = tmp_path / "bare" / "drop"
+    assert main(["generate", str(bare), "--layout", "sis", "--students", "20", "--days", "5", "--no-calendar"]) == 0
+    assert (bare / "students.csv").is_file() and not (bare / "calendar.csv").exists()
     assert "truth in" in capsys.readouterr().out
     multi_out, truth = tmp_path / "ms", tmp_path / "ms-truth"
     args = [

@@ -5,8 +5,11 @@ arrangements) read through ``config/formats/schoolmessenger.yml``, plus contact 
 (``config/formats/messaging.yml``). All SIS files have the export's own conventions: header row as
 is, every value double-quoted, CRLF line ends, dates ``mm/dd/yyyy``. A few bad rows are planted (a
 misaligned section row, a misaligned enrollment row, one teacher id on two different people, a
-few invalid phone numbers) and listed in ``truth/planted_rows.csv``. Demo size (a few thousand
-students at most): plain Python over the district model's records.
+few invalid phone numbers) and listed in ``truth/planted_rows.csv``. The exports carry no school
+calendar, so the district's schools, school year, terms and school days come beside them as
+OneRoster+ ``orgs.csv``, ``academicSessions.csv`` and ``calendar.csv`` (``calendar=False`` leaves
+them out). Demo size (a few
+thousand students at most): plain Python over the district model's records.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from rollcall.sample.layouts import common, records, sis_attendance, sis_people
+from rollcall.sample.layouts import common, records, sis_attendance, sis_calendar, sis_people
 from rollcall.sample.layouts.common import DropFile, Planted, SourcesSummary, write_drop, write_planted
 from rollcall.sample.layouts.names import random_name
 from rollcall.sample.model import District, build_district, check_arguments
@@ -42,6 +45,7 @@ def generate_sis_district(
     guardian_layout: str = "two-file",
     attendance_style: str = "records",
     opt_outs: bool = True,
+    calendar: bool = True,
     truth_dir: str | Path | None = None,
 ) -> SourcesSummary:
     """Write a SIS-export district (SchoolMessenger layouts) into ``out_dir`` and its truth next to it.
@@ -51,14 +55,16 @@ def generate_sis_district(
     (students.csv + guardians.csv without student + student_guardians.csv).
     ``attendance_style``: periods missed as ``records`` (one record per period),
     ``one-field`` (``"1,3"``) or ``period-fields`` (``Period 1`` … ``Period 6`` columns).
-    ``opt_outs`` adds contact_opt_outs.csv. ``truth_dir`` defaults to ``<out_dir>/../truth``.
+    ``opt_outs`` adds contact_opt_outs.csv; ``calendar`` adds the OneRoster+ orgs.csv,
+    academicSessions.csv and calendar.csv (the schools' names, school year, terms and school days the
+    exports lack). ``truth_dir`` defaults to ``<out_dir>/../truth``.
     """
     check_arguments(students, schools, days, seed, school_year)
-    _check_options(guardian_layout, attendance_style, opt_outs)
+    _check_options(guardian_layout, attendance_style, opt_outs, calendar)
     root = Path(out_dir)
     truth = common.truth_dir(root, truth_dir)
     district = build_district(students=students, schools=schools, days=days, seed=seed, school_year=school_year)
-    files, planted = SisExport(district, guardian_layout, attendance_style, opt_outs).build()
+    files, planted = SisExport(district, guardian_layout, attendance_style, opt_outs, calendar).build()
     return SourcesSummary(
         layout="sis",
         path=root,
@@ -66,25 +72,31 @@ def generate_sis_district(
         row_counts=write_drop(root, files),
         truth_counts=write_planted(truth, files, planted),
         seed=seed,
-        details={"guardian_layout": guardian_layout, "attendance_style": attendance_style},
+        details={
+            "guardian_layout": guardian_layout,
+            "attendance_style": attendance_style,
+            "calendar": "yes" if calendar else "no",
+        },
     )
 
 
-def _check_options(guardian_layout: str, attendance_style: str, opt_outs: bool) -> None:
+def _check_options(guardian_layout: str, attendance_style: str, opt_outs: bool, calendar: bool) -> None:
     if guardian_layout not in GUARDIAN_LAYOUTS:
         raise ValueError(f"guardian_layout must be one of {', '.join(GUARDIAN_LAYOUTS)}, got {guardian_layout!r}")
     if attendance_style not in ATTENDANCE_STYLES:
         raise ValueError(f"attendance_style must be one of {', '.join(ATTENDANCE_STYLES)}, got {attendance_style!r}")
-    if not isinstance(opt_outs, bool):
-        raise ValueError(f"opt_outs must be True or False, got {opt_outs!r}")
+    for name, value in (("opt_outs", opt_outs), ("calendar", calendar)):
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
 class SisExport:
     """Turns the district model into the SchoolMessenger-layout files."""
 
-    def __init__(self, district: District, guardian_layout: str, attendance_style: str, opt_outs: bool):
+    def __init__(self, district: District, guardian_layout: str, attendance_style: str, opt_outs: bool, calendar: bool):
         self.d = district
         self.guardian_layout, self.attendance_style, self.opt_outs = guardian_layout, attendance_style, opt_outs
+        self.calendar = calendar
         self.students = records.students(district)
         self.guardians = records.guardians(district)
         self.teachers, self.admins = records.staff(district)
@@ -103,6 +115,8 @@ class SisExport:
         files.append(sis_attendance.attendance_file(self))
         if self.opt_outs:
             files.append(sis_people.opt_outs_file(self))
+        if self.calendar:
+            files += sis_calendar.calendar_files(self)
         return files, self.planted
 
     def _codes(self) -> None:
