@@ -4,7 +4,8 @@
 --   district  rows sent for the district org (with instructional days), for schools without their own;
 --   inferred  weekdays inside the district's school-year sessions, minus the dates the district
 --             org's calendar rows mark non-instructional (holidays) — flagged as inferred.
--- When a date is sent twice for the same org, the latest record wins.
+-- Schools are OneRoster school orgs and the schools an SIS export names. When a date is sent twice
+-- for the same org, the latest record wins.
 with calendar_days as (
     select * from {{ ref('stg_oneroster__calendar_days') }}
     where
@@ -13,9 +14,9 @@ with calendar_days as (
         and school_id is not null
 ),
 
+-- an SIS-only district's calendar.csv names its schools by their SIS codes
 orgs as (
-    select * from {{ ref('stg_oneroster__orgs') }}
-    where not is_tombstoned
+    select * from {{ ref('int_orgs_unioned') }}
 ),
 
 sessions as (

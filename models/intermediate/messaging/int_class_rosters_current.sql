@@ -48,7 +48,8 @@ from_oneroster as (
     inner join as_of
         on enrollments.district_id = as_of.district_id
     where
-        enrollments.enrollment_role in ('teacher', 'student')
+        enrollments.source_system = 'oneroster'
+        and enrollments.enrollment_role in ('teacher', 'student')
         and (enrollments.effective_begin_date is null or enrollments.effective_begin_date <= as_of.as_of_date)
         and (enrollments.effective_end_date is null or enrollments.effective_end_date > as_of.as_of_date)
 ),

@@ -1,7 +1,10 @@
 -- One row per enrollment of a user in a class, with effective dates (endDate exclusive); enrollments
--- whose class or user does not resolve are left out (quality.fct_unresolved_references).
+-- whose class or user does not resolve are left out (quality.fct_unresolved_references). OneRoster
+-- enrollments only: SIS sections are not dim_classes classes (their enrollments count membership
+-- through int_enrollments_dated, and rosters through messaging).
 with enrollments as (
     select * from {{ ref('int_enrollments_dated') }}
+    where source_system = 'oneroster'
 ),
 
 as_of_dates as (
