@@ -29,7 +29,8 @@ $(UV):
 ## demo: `rollcall demo`: generate the sample districts, load them, dbt build, docs, summary, publish
 ##   (docs/bi.md)
 ##   demo-unified: OneRoster + PowerSchool + ClassLink + Star (one district, four systems)
-##   demo-sis: SIS exports only (its planted bad rows are quarantined: that load is partial)
+##   demo-sis: SIS exports with its calendar as OneRoster+ files beside them (its planted bad rows
+##   are quarantined: that load is partial)
 demo: setup
 	@$(BIN)/rollcall demo
 

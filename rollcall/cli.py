@@ -714,7 +714,8 @@ DEMO_DISTRICTS = (  # (district, folder under warehouse/, generate options)
 )
 def demo() -> int:
     """Generate the two sample districts into warehouse/ (demo-unified: OneRoster + PowerSchool +
-    ClassLink + Star; demo-sis: SIS exports with planted bad rows, so its load is partial), load
+    ClassLink + Star; demo-sis: SIS exports with planted bad rows, so its load is partial, and its
+    calendar as OneRoster+ files beside them), load
     them, build, write the dbt docs (target/), print the summary and publish the marts for BI tools
     and `rollcall dashboard` (docs/bi.md). `make demo` runs this."""
     import shutil

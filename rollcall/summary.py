@@ -106,7 +106,7 @@ REASON_HINTS = {
     "no_enrollment": "its students have no enrollment at the school (membership_from_attendance: true counts them)",
     "outside_membership": "every record falls outside the students' enrollment dates",
     "non_instructional_day": "none falls on an instructional day (a district without academicSessions.csv or "
-    "calendar.csv has no school calendar)",
+    "calendar.csv has no school calendar; an SIS-only district sends them beside its exports, docs/sis-formats.md)",
     "future_date": "every record is dated after the as-of date",
     "invalid_date": "no record has a readable date",
 }

@@ -149,6 +149,7 @@ def test_without_a_calendar_the_summary_names_the_district_and_the_reason(distri
         f"No attendance counted for {DISTRICT}: all {records:,} records are exceptions"
         f" (non_instructional_day {records:,}): none falls on an instructional day" in district["bare_summary"]
     )
+    assert "sends them beside its exports, docs/sis-formats.md" in district["bare_summary"]
     assert f"Current term for {DISTRICT}" not in district["bare_summary"]
 
 
