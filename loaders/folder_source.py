@@ -14,10 +14,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from loaders.oneroster.pipeline import DEFAULT_MAX_TOMBSTONE_SHARE, LoadReport, load_package, new_load_id
+from loaders.oneroster.pipeline import load_package
 from loaders.oneroster.settings import file_specs, spec_for_file_name
 from loaders.package import PackageError, open_package
 from loaders.registry import REGISTRY_PATH, get_district
+from loaders.spine import DEFAULT_MAX_TOMBSTONE_SHARE, LoadReport, new_load_id
 from rollcall.settings import WORK_DIR
 
 MANIFEST = "manifest"
