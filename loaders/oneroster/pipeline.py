@@ -57,18 +57,18 @@ from loaders.oneroster.settings import (
 from loaders.package import PackageFile
 from loaders.raw_tables import PRIMARY_KEY, table_columns
 from loaders.registry import REGISTRY_PATH
-from loaders.spine import DEFAULT_MAX_TOMBSTONE_SHARE as DEFAULT_MAX_TOMBSTONE_SHARE
-from loaders.spine import (
+from loaders.spine import (  # LoadReport and the default share: where the loader's callers have found them
+    DEFAULT_MAX_TOMBSTONE_SHARE,
     DropContext,
     FormatHandler,
     Landing,
     LoadOptions,
+    LoadReport,
     PlannedFile,
     delete_leftovers,
     load_drop,
     skip_if_landed,
 )
-from loaders.spine import LoadReport as LoadReport  # where the loader's callers have always found it
 
 RAW_SCHEMA = "raw_oneroster"
 PIPELINE_NAME = "rollcall_oneroster"
