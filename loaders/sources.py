@@ -4,14 +4,16 @@ Each source kind is a ``PullSource`` (``SOURCE`` in its module): ``settings`` va
 entry into its typed settings (raising a ``loaders.source_config.ConfigError`` naming the key),
 and ``run`` pulls what is due and lands it through the spine (``loaders.spine``), returning the
 load's ``LoadReport``. ``rollcall sync`` runs every kind through ``pull``; each module's
-``pull`` is its source's.
+``pull`` is its source's. A module that offers only a ``pull`` function (a kind added outside
+``loaders``) is run through the same interface (``source_of``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from loaders.registry import REGISTRY_PATH
@@ -74,3 +76,29 @@ class PullSource:
         ``district_id`` into the DuckDB file ``database`` (see the kind's ``run``)."""
         request = PullRequest(district_id, Path(database), entities, full, Path(registry), pipelines_dir)
         return self.run(source, request)
+
+
+class FunctionSource(PullSource):
+    """A source kind whose module offers a bare ``pull(entry, *, district_id, database, entities,
+    full)`` function instead of a ``SOURCE``: the function is the source's ``run``."""
+
+    def __init__(self, kind: str, pull: Callable[..., LoadReport]) -> None:
+        self.kind, self._pull = kind, pull
+
+    def settings(self, entry: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(entry)
+
+    def run(self, entry: Mapping[str, Any], request: PullRequest) -> LoadReport:
+        return self._pull(
+            entry,
+            district_id=request.district_id,
+            database=request.database,
+            entities=request.entities,
+            full=request.full,
+        )
+
+
+def source_of(kind: str, module: ModuleType) -> PullSource:
+    """The pull source a kind's module offers: its ``SOURCE``, else its ``pull`` function."""
+    source = getattr(module, "SOURCE", None)
+    return source if isinstance(source, PullSource) else FunctionSource(kind, module.pull)

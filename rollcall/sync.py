@@ -72,7 +72,8 @@ KIND_ENTITIES: dict[str, tuple[str, ...] | None] = {
 }
 SCHOOL_YEAR_START_MONTH = 7  # a school year runs from 1 July to 30 June
 
-# kind -> module whose ``SOURCE`` is the kind's ``loaders.sources.PullSource``; imported when used.
+# kind -> module whose ``SOURCE`` is the kind's ``loaders.sources.PullSource`` (or that offers a
+# ``pull`` function: ``loaders.sources.source_of``); imported when used.
 SOURCE_MODULES = {
     "folder": "loaders.folder_source",
     "sftp": "loaders.sftp",
@@ -467,7 +468,9 @@ def pull_source(kind: str) -> PullSource:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise SourceUnavailable(f"source kind {kind!r} is not available ({module_name}: {_one_line(exc)})") from None
-    return module.SOURCE
+    from loaders.sources import source_of  # imports the spine (dlt): only when a source runs
+
+    return source_of(kind, module)
 
 
 def run_source(
