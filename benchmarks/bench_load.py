@@ -59,10 +59,10 @@ PHASES = {  # module, function, label: what --phases times
         "scan_oneroster_csv": "scan: parse, quarantine, counts",
         "_tombstone_events": "bulk tombstone check",
         "_run_dlt": "dlt run (landing)",
-        "_verify_landed": "landed-row count",
     },
+    "loaders.spine": {"verify_landing": "landed-row count"},
     "loaders.package": {"sha256_of": "sha256 of the file"},
-    "loaders.oneroster.csv_reader": {"count_encoding_deviations": "line-ending scan"},
+    "loaders.drop_checks": {"prepare_text": "text decisions: encoding, line endings, delimiter"},
 }
 
 

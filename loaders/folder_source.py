@@ -1,8 +1,9 @@
 """The ``folder`` pull source: a folder, ``.zip`` or ``.csv`` on this machine, limited to chosen entities.
 
-``rollcall sync`` calls ``pull`` with the entities that are due; only their files (and the
-manifest, which states every file's mode) are handed to ``load_package``. With ``entities=None``
-the whole drop is loaded, exactly as ``rollcall load`` does.
+``rollcall sync`` calls ``pull`` (``FolderPullSource``, a ``loaders.sources.PullSource``) with the
+entities that are due; only their files (and the manifest, which states every file's mode) are
+handed to ``load_package``. With ``entities=None`` the whole drop is loaded, exactly as
+``rollcall load`` does.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from loaders.oneroster.pipeline import DEFAULT_MAX_TOMBSTONE_SHARE, LoadReport, load_package, new_load_id
+from loaders.oneroster.pipeline import load_package
 from loaders.oneroster.settings import file_specs, spec_for_file_name
 from loaders.package import PackageError, open_package
-from loaders.registry import REGISTRY_PATH, get_district
+from loaders.registry import get_district
+from loaders.sources import PullRequest, PullSource
+from loaders.spine import DEFAULT_MAX_TOMBSTONE_SHARE, LoadReport, new_load_id
 from rollcall.settings import WORK_DIR
 
 MANIFEST = "manifest"
@@ -77,40 +80,39 @@ def source_path(source: Mapping[str, Any]) -> Path:
     return path if path.is_absolute() else WORK_DIR / path
 
 
-def pull(
-    source: Mapping[str, Any],
-    *,
-    district_id: str,
-    database: Path,
-    entities: list[str] | None = None,
-    full: bool = False,
-    registry: Path = REGISTRY_PATH,
-    pipelines_dir: Path | None = None,
-) -> LoadReport:
-    """Load the source's drop for ``district_id``, limited to ``entities`` (``None`` = all files).
+class FolderPullSource(PullSource):
+    """``kind: folder``: ``path`` (a folder, .zip or .csv; relative to the project folder), and
+    optionally ``max_tombstone_share`` and ``force`` as for ``rollcall load``."""
 
-    ``full`` changes nothing here: ``load_package`` already compares every file with what the
-    warehouse holds. Raises ``PackageError`` when the path cannot be opened and
-    ``UnknownDistrictError`` for a district not in the registry.
-    """
-    del full  # every pull of a local drop is complete; identical files are skipped by load_package
-    get_district(district_id, registry)
-    path = source_path(source)
-    wanted = resolve_entities(entities)
-    options: dict[str, Any] = {
-        "pipelines_dir": pipelines_dir,
-        "registry": registry,
-        "max_tombstone_share": float(source.get("max_tombstone_share", DEFAULT_MAX_TOMBSTONE_SHARE)),
-        "force": bool(source.get("force", False)),
-        "source_label": str(path),
-    }
-    if wanted is None:
-        return load_package(path, district_id, database, **options)
-    with open_package(path) as files, tempfile.TemporaryDirectory(prefix="rollcall-folder-") as tmp:
-        selected = [f for f in files if is_wanted(entity_of(f.name), wanted)]
-        if not selected:  # none of the due entities has a file in this drop
-            return LoadReport(new_load_id(), district_id, "succeeded")
-        selected += [f for f in files if entity_of(f.name) == MANIFEST]
-        for package_file in selected:
-            place(package_file.path, Path(tmp) / package_file.name)
-        return load_package(tmp, district_id, database, manifest_complete=False, **options)
+    kind = "folder"
+
+    def settings(self, entry: Mapping[str, Any]) -> Path:
+        return source_path(entry)
+
+    def run(self, entry: Mapping[str, Any], request: PullRequest) -> LoadReport:
+        """Load the source's drop, limited to ``request.entities`` (``None`` = all files).
+
+        ``full`` changes nothing here: every pull of a local drop is complete, and
+        ``load_package`` already skips the files the warehouse holds. Raises ``PackageError``
+        when the path cannot be opened and ``UnknownDistrictError`` for a district not in the
+        registry.
+        """
+        get_district(request.district_id, request.registry)
+        path = self.settings(entry)
+        wanted = resolve_entities(request.entities)
+        share = float(entry.get("max_tombstone_share", DEFAULT_MAX_TOMBSTONE_SHARE))
+        options = request.load_arguments(share, bool(entry.get("force", False)), str(path))
+        if wanted is None:
+            return load_package(path, request.district_id, request.database, **options)
+        with open_package(path) as files, tempfile.TemporaryDirectory(prefix="rollcall-folder-") as tmp:
+            selected = [f for f in files if is_wanted(entity_of(f.name), wanted)]
+            if not selected:  # none of the due entities has a file in this drop
+                return LoadReport(new_load_id(), request.district_id, "succeeded")
+            selected += [f for f in files if entity_of(f.name) == MANIFEST]
+            for package_file in selected:
+                place(package_file.path, Path(tmp) / package_file.name)
+            return load_package(tmp, request.district_id, request.database, manifest_complete=False, **options)
+
+
+SOURCE = FolderPullSource()
+pull = SOURCE.pull

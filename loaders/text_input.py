@@ -2,10 +2,13 @@
 
 ``prepare_text`` decides the encoding (UTF-8, UTF-8 with a byte-order mark, UTF-16 with or without
 a byte-order mark, Windows-1252), the line endings (LF, CRLF, CR-only, mixed) and the delimiter
-(``,`` ``;`` or tab, from the header row). A file that is not UTF-8, has CR-only line breaks or
-another delimiter is rewritten once as UTF-8, LF, comma-separated into the load's scratch folder,
-and each decision is returned as a warning (code, detail) for ``audit.file_warnings``. A file it
-cannot decide is refused with the reason.
+(``,`` ``;`` or tab, from the header row). A file that is not UTF-8, has CR line breaks, mixes
+CRLF with LF or has another delimiter is rewritten once as UTF-8, LF, comma-separated into the
+load's scratch folder, and each decision is returned as a warning (code, detail, occurrences) for
+``audit.file_warnings``. A file it cannot decide is refused with the reason. This is the one place
+where line endings are handled: the CSV readers get one line-ending style.
+
+``read_header`` reads the header row of a prepared file.
 
 ``count_records`` counts a file's records from its bytes alone (line breaks outside quotes), so
 the CSV parser's count can be checked against it; a line inside a quoted value that has a whole
@@ -23,20 +26,39 @@ from pathlib import Path
 
 import numpy as np
 
+from loaders.raw_tables import unique_suffix
+
 HEADER_LIMIT = 1 << 20  # a header row longer than this has no line break: not a CSV file
 CHUNK = 1 << 22
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
-_unique = itertools.count()
 
 
-class TextRefused(Exception):
+class FileRefused(Exception):
+    """The file as a whole cannot be parsed or placed; the message says why."""
+
+
+class TextRefused(FileRefused):
     """The file cannot be read as delimited text; the message says why."""
 
 
 @dataclass
 class PreparedText:
-    path: Path  # UTF-8 (BOM allowed), comma-separated; LF or CRLF line breaks
-    notes: list[tuple[str, str]] = field(default_factory=list)  # (warning code, detail)
+    path: Path  # UTF-8 (BOM allowed), comma-separated; LF or CRLF line breaks, not both
+    notes: list[tuple[str, str, int]] = field(default_factory=list)  # (warning code, detail, occurrences)
+
+
+@dataclass(frozen=True)
+class LineBreaks:
+    """Line breaks of a file by kind (a CR not followed by LF is a lone CR)."""
+
+    crlf: int = 0
+    lone_lf: int = 0
+    lone_cr: int = 0
+
+    @property
+    def mixed(self) -> bool:
+        """CRLF and LF both present (and no lone CR, which is rewritten anyway)."""
+        return bool(self.crlf and self.lone_lf and not self.lone_cr)
 
 
 def _sniff_bom(head: bytes) -> str | None:
@@ -56,11 +78,11 @@ def _chunks(path: Path) -> Iterator[bytes]:
         yield from iter(lambda: handle.read(CHUNK), b"")
 
 
-def _scan_utf8(path: Path) -> tuple[bool, bool]:
-    """One pass: (the bytes are valid UTF-8, the file has a CR that is not part of CRLF)."""
+def _scan_utf8(path: Path) -> tuple[bool, LineBreaks]:
+    """One pass: whether the bytes are valid UTF-8, and the file's line breaks by kind."""
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     valid = True
-    crs = pairs = 0
+    crs = pairs = lfs = 0
     tail = b""  # a CR ending the previous chunk
     for chunk in _chunks(path):
         if valid and not chunk.isascii():
@@ -68,7 +90,8 @@ def _scan_utf8(path: Path) -> tuple[bool, bool]:
                 decoder.decode(chunk)
             except UnicodeDecodeError:
                 valid = False
-        if tail or b"\r" in chunk:
+        lfs += chunk.count(b"\n")
+        if tail or b"\r" in chunk:  # most files have no CR at all: one memchr per chunk
             data = tail + chunk
             crs += data.count(b"\r") - len(tail)
             pairs += data.count(b"\r\n")
@@ -78,7 +101,7 @@ def _scan_utf8(path: Path) -> tuple[bool, bool]:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             valid = False
-    return valid, crs > pairs
+    return valid, LineBreaks(pairs, lfs - pairs, crs - pairs)
 
 
 def _has_utf8_sequences(path: Path) -> bool:
@@ -91,23 +114,23 @@ def _has_utf8_sequences(path: Path) -> bool:
     return False
 
 
-def detect_encoding(path: Path) -> tuple[str, str | None, bool]:
-    """(Python codec, note, lone CR): the note explains any choice other than plain UTF-8; lone
-    CR says whether a UTF-8 file has CR line breaks (other encodings are always rewritten)."""
+def detect_encoding(path: Path) -> tuple[str, str | None, LineBreaks]:
+    """(Python codec, note, line breaks): the note explains any choice other than plain UTF-8;
+    the line breaks are counted for UTF-8 files (other encodings are always rewritten)."""
     with path.open("rb") as handle:
         head = handle.read(4)
     bom = _sniff_bom(head)
     if bom is not None and bom != "utf-8-sig":
-        return bom, f"read as UTF-16 ({'byte-order mark' if bom == 'utf-16' else 'no byte-order mark'})", False
-    valid, lone_cr = _scan_utf8(path)
+        return bom, f"read as UTF-16 ({'byte-order mark' if bom == 'utf-16' else 'no byte-order mark'})", LineBreaks()
+    valid, breaks = _scan_utf8(path)
     if valid or bom == "utf-8-sig" or _has_utf8_sequences(path):
-        return bom or "utf-8", None, lone_cr  # damaged UTF-8: its bad rows are quarantined by the parser
+        return bom or "utf-8", None, breaks  # damaged UTF-8: its bad rows are quarantined by the parser
     try:
         for chunk in _chunks(path):
             chunk.decode("cp1252")
     except UnicodeDecodeError as exc:
         raise TextRefused(f"not UTF-8, UTF-16 or Windows-1252 text (byte 0x{exc.object[exc.start]:02x})") from exc
-    return "cp1252", "read as Windows-1252: not valid UTF-8 and no UTF-8 multi-byte character", False
+    return "cp1252", "read as Windows-1252: not valid UTF-8 and no UTF-8 multi-byte character", LineBreaks()
 
 
 def _header_text(path: Path, encoding: str) -> str:
@@ -182,20 +205,25 @@ def _redelimit(path: Path, delimiter: str, target: Path) -> None:
 def prepare_text(path: Path, scratch: Path) -> PreparedText:
     """A path the CSV readers can read (UTF-8, comma), rewritten into ``scratch`` when needed."""
     try:
-        encoding, note, lone_cr = detect_encoding(path)
+        encoding, note, breaks = detect_encoding(path)
         delimiter = detect_delimiter(_header_text(path, encoding))
     except (OSError, UnicodeDecodeError) as exc:
         raise TextRefused(f"cannot be read: {exc}") from exc
     prepared = PreparedText(path)
+    if encoding == "utf-8-sig":
+        prepared.notes.append(("byte_order_mark", "file starts with a UTF-8 byte-order mark", 1))
     if note:
-        prepared.notes.append(("encoding", note))
-    if lone_cr:
-        prepared.notes.append(("line_endings", "CR (carriage return) line breaks read as line ends"))
+        prepared.notes.append(("encoding", note, 1))
+    if breaks.lone_cr:
+        prepared.notes.append(("line_endings", "CR (carriage return) line breaks read as line ends", 1))
     if delimiter != ",":
-        prepared.notes.append(("delimiter", f"fields separated by {DELIMITERS[delimiter]}s; read as such"))
-    if not (note or lone_cr or delimiter != ","):
+        prepared.notes.append(("delimiter", f"fields separated by {DELIMITERS[delimiter]}s; read as such", 1))
+    elif breaks.mixed and not note:  # the only reason to rewrite: one line-ending style for the readers
+        detail = f"{breaks.crlf:,} CRLF and {breaks.lone_lf:,} LF line endings"
+        prepared.notes.append(("mixed_line_endings", detail, breaks.crlf + breaks.lone_lf))
+    if not (note or breaks.lone_cr or breaks.mixed or delimiter != ","):
         return prepared
-    number = next(_unique)
+    number = unique_suffix()
     text = scratch / f"text-{number}-{path.name}"
     try:
         _rewrite(path, encoding, text)
@@ -208,6 +236,22 @@ def prepare_text(path: Path, scratch: Path) -> PreparedText:
         text = comma
     prepared.path = text
     return prepared
+
+
+def read_header(path: Path) -> list[str]:
+    """The header row of a prepared file, BOM stripped. Refuses empty files and non-UTF-8 headers."""
+    with path.open("rb") as handle:
+        first = handle.readline(HEADER_LIMIT)
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileRefused(f"header row is not valid UTF-8 (byte {exc.start})") from exc
+    if not text.strip():
+        raise FileRefused("file is empty: no header row")
+    try:
+        return next(csv.reader([text.rstrip("\r\n")]))
+    except csv.Error as exc:
+        raise FileRefused(f"header row cannot be read: {exc}") from exc
 
 
 @dataclass

@@ -131,3 +131,15 @@ def connect_writer(database: str | Path, timeout: float | None = None) -> duckdb
                     f"gave up after {timeout:.0f} s (set {TIMEOUT_ENV} to wait longer)"
                 ) from exc
             time.sleep(POLL_SECONDS)
+
+
+@contextlib.contextmanager
+def writer_transaction(database: str | Path, ddl: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Hold the writer lock, make sure ``ddl``'s tables exist, and run the block in one
+    transaction (committed when it ends; when it raises, the connection closes uncommitted):
+    how the pull sources and ``rollcall sync`` keep their state in the warehouse."""
+    with writer_lock(database), connect_writer(database) as con:
+        con.execute(ddl)
+        con.execute("begin transaction")
+        yield con
+        con.execute("commit")

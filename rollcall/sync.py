@@ -30,16 +30,17 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
-import yaml
 
 from loaders.audit import AUDIT_SCHEMA
 from loaders.oneroster.settings import file_specs
 from loaders.registry import UnknownDistrictError, get_district
-from loaders.writer_lock import WarehouseBusy, connect_writer, writer_lock
+from loaders.source_config import ConfigError, read_yaml
+from loaders.writer_lock import WarehouseBusy, writer_transaction
 from rollcall.settings import DISTRICTS_CONFIG_DIR
 
 if TYPE_CHECKING:  # the source modules import dlt; a run that finds the lock held never needs it
-    from loaders.oneroster.pipeline import LoadReport
+    from loaders.sources import PullSource
+    from loaders.spine import LoadReport
 
 DEFAULT_CONFIG_DIR = DISTRICTS_CONFIG_DIR
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -71,7 +72,8 @@ KIND_ENTITIES: dict[str, tuple[str, ...] | None] = {
 }
 SCHOOL_YEAR_START_MONTH = 7  # a school year runs from 1 July to 30 June
 
-# kind -> module with ``pull(source, *, district_id, database, entities, full)``; imported when used.
+# kind -> module whose ``SOURCE`` is the kind's ``loaders.sources.PullSource`` (or that offers a
+# ``pull`` function: ``loaders.sources.source_of``); imported when used.
 SOURCE_MODULES = {
     "folder": "loaders.folder_source",
     "sftp": "loaders.sftp",
@@ -112,8 +114,8 @@ create table if not exists {AUDIT_SCHEMA}.sync_log (
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
-class SyncConfigError(Exception):
-    """A district config cannot be used; the message names the file and the reason."""
+class SyncConfigError(ConfigError):
+    """A district config cannot be used; the message names the file, the key and the reason."""
 
 
 class SourceUnavailable(Exception):
@@ -197,65 +199,67 @@ def kind_entities(kind: str) -> list[str]:
     return list(listed) if listed is not None else all_entities()
 
 
-def _canonical_entity(name: Any, where: str) -> str:
+def _canonical_entity(name: Any, where: str, key: str) -> str:
     spec = file_specs().get(str(name).strip().lower())
     if spec is None or spec.name == "manifest":
-        raise SyncConfigError(f"{where}: unknown entity {name!r} in cadence (known: {', '.join(all_entities())})")
+        known = ", ".join(all_entities())
+        raise SyncConfigError(f"unknown entity {name!r} in cadence (known: {known})", key=key, where=where)
     return spec.name
 
 
-def _canonical_cadence(value: Any, where: str) -> str:
+def _canonical_cadence(value: Any, where: str, key: str) -> str:
     text = CADENCE_ALIASES.get(str(value).strip().lower(), str(value).strip().lower()) if value is not None else ""
     if value is False:  # YAML reads a bare `off` as false
         text = "never"
     if text not in CADENCES:
-        raise SyncConfigError(f"{where}: cadence {value!r} is not one of {', '.join(CADENCES)}")
+        raise SyncConfigError(f"cadence {value!r} is not one of {', '.join(CADENCES)}", key=key, where=where)
     return text
 
 
 def _source_config(raw: Any, index: int, path: Path) -> SourceConfig:
-    where = f"{path.name}: source {index + 1}"
+    where, key = f"{path.name}: source {index + 1}", f"sources[{index}]"
     if not isinstance(raw, Mapping):
-        raise SyncConfigError(f"{where} is not a mapping (name, kind, cadence, ...)")
+        raise SyncConfigError("not a mapping (name, kind, cadence, ...)", key=key, where=where)
     name = raw.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
-        raise SyncConfigError(f"{where}: name must be letters, digits, '.', '_' or '-' (got {name!r})")
+        reason = f"name must be letters, digits, '.', '_' or '-' (got {name!r})"
+        raise SyncConfigError(reason, key=f"{key}.name", where=where)
     where = f"{path.name}: source {name!r}"
     kind = raw.get("kind")
     if kind not in SOURCE_MODULES:
-        raise SyncConfigError(f"{where}: kind must be one of {', '.join(SOURCE_MODULES)} (got {kind!r})")
+        reason = f"kind must be one of {', '.join(SOURCE_MODULES)} (got {kind!r})"
+        raise SyncConfigError(reason, key=f"{key}.kind", where=where)
     cadence = {entity: DEFAULT_CADENCE.get(entity, FALLBACK_CADENCE) for entity in kind_entities(kind)}
     configured = raw.get("cadence") or {}
     if not isinstance(configured, Mapping):
-        raise SyncConfigError(f"{where}: cadence must map entities to once, yearly, daily, hourly or never")
+        reason = "cadence must map entities to once, yearly, daily, hourly or never"
+        raise SyncConfigError(reason, key=f"{key}.cadence", where=where)
     for entity, value in configured.items():
-        cadence[_canonical_entity(entity, where)] = _canonical_cadence(value, f"{where}, {entity}")
+        entity_key = f"{key}.cadence.{entity}"
+        canonical = _canonical_entity(entity, where, entity_key)
+        cadence[canonical] = _canonical_cadence(value, f"{where}, {entity}", entity_key)
     return SourceConfig(name, kind, cadence, dict(raw))
 
 
 def load_config(path: Path) -> DistrictConfig:
     """Read and validate one district config file."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SyncConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" (line {mark.line + 1})" if mark else ""
-        raise SyncConfigError(f"{path.name}: not valid YAML{line}") from None
+    raw = read_yaml(path, SyncConfigError)
+    where = path.name
     if not isinstance(raw, Mapping):
-        raise SyncConfigError(f"{path.name}: expected district_id and sources")
+        raise SyncConfigError("expected district_id and sources", where=where)
     district_id = raw.get("district_id")
     if district_id != path.stem:
-        raise SyncConfigError(f"{path.name}: district_id {district_id!r} does not match the file name")
+        reason = f"district_id {district_id!r} does not match the file name"
+        raise SyncConfigError(reason, key="district_id", where=where)
     sources = raw.get("sources")
     if not isinstance(sources, list) or not sources:
-        raise SyncConfigError(f"{path.name}: sources must be a non-empty list")
+        raise SyncConfigError("sources must be a non-empty list", key="sources", where=where)
     parsed = tuple(_source_config(source, index, path) for index, source in enumerate(sources))
     names = [source.name for source in parsed]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
-        raise SyncConfigError(f"{path.name}: source names must be unique ({', '.join(duplicates)})")
+        reason = f"source names must be unique ({', '.join(duplicates)})"
+        raise SyncConfigError(reason, key="sources", where=where)
     return DistrictConfig(district_id, path, parsed)
 
 
@@ -356,9 +360,7 @@ def record_run(database: Path, run_id: str, now: datetime, started_at: datetime,
     """Write the source run to ``audit.sync_log`` and each due entity's outcome to ``audit.sync_state``."""
     database.parent.mkdir(parents=True, exist_ok=True)
     load_id = run.report.load_id if run.report is not None and run.report.load_id else None
-    with writer_lock(database), connect_writer(database) as con:
-        con.execute(STATE_DDL)
-        con.execute("begin transaction")
+    with writer_transaction(database, STATE_DDL) as con:
         for entity in run.due:
             error = run.error if run.status == "failed" else run.entity_errors.get(entity)
             con.execute(
@@ -398,7 +400,6 @@ def record_run(database: Path, run_id: str, now: datetime, started_at: datetime,
                 run.error,
             ],
         )
-        con.execute("commit")
 
 
 # --- lock -----------------------------------------------------------------------------------
@@ -460,13 +461,16 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def _pull_function(kind: str) -> Callable[..., LoadReport]:
+def pull_source(kind: str) -> PullSource:
+    """The ``loaders.sources.PullSource`` of a source kind (its module is imported now)."""
     module_name = SOURCE_MODULES[kind]
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise SourceUnavailable(f"source kind {kind!r} is not available ({module_name}: {_one_line(exc)})") from None
-    return module.pull
+    from loaders.sources import source_of  # imports the spine (dlt): only when a source runs
+
+    return source_of(kind, module)
 
 
 def run_source(
@@ -475,8 +479,7 @@ def run_source(
     """Pull ``due`` entities (``None`` when ``send_all``) from the source; never raises."""
     run = SourceRun(district_id, source, due)
     try:
-        pull = _pull_function(source.kind)
-        report = pull(
+        report = pull_source(source.kind).pull(
             source.options, district_id=district_id, database=database, entities=None if send_all else due, full=full
         )
     except Exception as exc:  # a failing source must not stop the others

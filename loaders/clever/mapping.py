@@ -361,27 +361,14 @@ def user_rows(data: Normalised) -> list[Row]:
             guardians.setdefault(student_id, set()).add(contact_id)
 
     candidates: list[tuple[str, Row]] = []
-    for student in data.students:
-        row = _person_row(student, "student", [student.get("school"), *as_list(student.get("schools"))])
-        row["userIds"] = user_ids(
-            [
-                ("sis_id", student.get("sis_id")),
-                ("student_number", student.get("student_number")),
-                ("state_id", student.get("state_id")),
-            ]
-        )
-        row["grades"] = ",".join(ceds_grade(g) for g in unique([student.get("grade")]))
-        candidates.append(("student", row))
-    for teacher in data.teachers:
-        row = _person_row(teacher, "teacher", [teacher.get("school"), *as_list(teacher.get("schools"))])
-        row["userIds"] = user_ids(
-            [
-                ("sis_id", teacher.get("sis_id")),
-                ("teacher_number", teacher.get("teacher_number")),
-                ("state_id", teacher.get("state_id")),
-            ]
-        )
-        candidates.append(("teacher", row))
+    people_by_role = (("student", data.students, "student_number"), ("teacher", data.teachers, "teacher_number"))
+    for role, people, number in people_by_role:
+        for person in people:
+            row = _person_row(person, role, [person.get("school"), *as_list(person.get("schools"))])
+            row["userIds"] = user_ids([(key, person.get(key)) for key in ("sis_id", number, "state_id")])
+            if role == "student":
+                row["grades"] = ",".join(ceds_grade(g) for g in unique([person.get("grade")]))
+            candidates.append((role, row))
     for contact in data.contacts:
         role = contact_role(as_list(contact.get("student_relationships")))
         row = _person_row(contact, role, [contact.get("district")])

@@ -15,78 +15,74 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
 from loaders.clever.client import CleverClient
 from loaders.clever.mapping import Snapshot, build_tables, latest, text
 from loaders.clever.settings import CleverConfigError, CleverSource, resolve_entities
 from loaders.clever.writer import write_package
 from loaders.district_gate import Evidence, judge_file
-from loaders.oneroster.pipeline import DEFAULT_MAX_TOMBSTONE_SHARE, LoadReport, load_package
-from loaders.registry import REGISTRY_PATH, District, get_district, load_registry
+from loaders.oneroster.pipeline import load_package
+from loaders.registry import District, get_district, load_registry
+from loaders.source_config import read_yaml
+from loaders.sources import PullRequest, PullSource
+from loaders.spine import LoadReport
 
 logger = logging.getLogger(__name__)
 
 
-def pull(
-    source: dict,
-    *,
-    district_id: str,
-    database: Path,
-    entities: list[str] | None = None,
-    full: bool = False,
-    registry: Path = REGISTRY_PATH,
-    pipelines_dir: Path | None = None,
-) -> LoadReport:
-    """Pull ``entities`` (default: all) of one district from Clever into ``database``.
+class CleverPullSource(PullSource):
+    """``kind: clever``: settings in ``loaders.clever.settings.CleverSource``."""
 
-    ``source`` is a ``kind: clever`` source entry (see ``loaders.clever.settings``). ``entities``
-    names OneRoster files (``users``, ``classes``, ...) or Clever collections (``students``,
-    ``sections``, ...); a file is always written whole. ``full`` lands the files as ``bulk``
-    snapshots, so records Clever no longer returns are tombstoned; otherwise they land as
-    ``delta`` files that upsert and remove nothing.
+    kind = "clever"
 
-    Raises, before anything is written, ``CleverConfigError`` (bad entry, token variable not set,
-    unknown entity, a district other than ``district_id``), ``CleverPullError`` (token refused, HTTP
-    or network error, unexpected payload) or ``UnknownDistrictError``; messages are one line.
-    """
-    config = CleverSource.from_entry(source)
-    files = resolve_entities(entities)
-    district = get_district(district_id, registry)
-    client = CleverClient(config, config.read_token())
+    def settings(self, entry: Mapping[str, Any]) -> CleverSource:
+        return CleverSource.from_entry(entry)
 
-    snapshot = Snapshot(config.api_version, {"districts": client.records("districts")})
-    check_district(snapshot, district, config, registry)  # before any roster is requested
-    for collection in config.collections_for(files):
-        if collection not in snapshot.collections:
-            snapshot.collections[collection] = client.records(collection)
-    logger.info(
-        "fetched from %s: %s",
-        config.api_url,
-        ", ".join(f"{len(records):,} {name}" for name, records in snapshot.collections.items()),
-    )
+    def run(self, entry: Mapping[str, Any], request: PullRequest) -> LoadReport:
+        """Pull ``request.entities`` (default: all) of one district from Clever.
 
-    tables = build_tables(snapshot, files, config.is_legacy)
-    clever_district = snapshot.records("districts")[0]
-    with tempfile.TemporaryDirectory(prefix="rollcall-clever-") as folder:
-        write_package(
-            Path(folder),
-            tables,
-            "bulk" if full else "delta",
-            system_code=f"clever-{config.api_version}",
-            fallback_modified=latest(clever_district.get("last_sync"), clever_district.get("last_modified")),
+        ``entities`` names OneRoster files (``users``, ``classes``, ...) or Clever collections
+        (``students``, ``sections``, ...); a file is always written whole. ``full`` lands the
+        files as ``bulk`` snapshots, so records Clever no longer returns are tombstoned; otherwise
+        they land as ``delta`` files that upsert and remove nothing.
+
+        Raises, before anything is written, ``CleverConfigError`` (bad entry, token variable not
+        set, unknown entity, a district other than the one asked for), ``CleverPullError`` (token
+        refused, HTTP or network error, unexpected payload) or ``UnknownDistrictError``; messages
+        are one line.
+        """
+        config = self.settings(entry)
+        files = resolve_entities(request.entities)
+        district = get_district(request.district_id, request.registry)
+        client = CleverClient(config, config.read_token())
+
+        snapshot = Snapshot(config.api_version, {"districts": client.records("districts")})
+        check_district(snapshot, district, config, request.registry)  # before any roster is requested
+        for collection in config.collections_for(files):
+            if collection not in snapshot.collections:
+                snapshot.collections[collection] = client.records(collection)
+        logger.info(
+            "fetched from %s: %s",
+            config.api_url,
+            ", ".join(f"{len(records):,} {name}" for name, records in snapshot.collections.items()),
         )
-        return load_package(
-            folder,
-            district_id,
-            database,
-            pipelines_dir=pipelines_dir,
-            registry=registry,
-            source_label=config.api_url,
-            max_tombstone_share=(
-                DEFAULT_MAX_TOMBSTONE_SHARE if config.max_tombstone_share is None else config.max_tombstone_share
-            ),
-        )
+
+        tables = build_tables(snapshot, files, config.is_legacy)
+        clever_district = snapshot.records("districts")[0]
+        with tempfile.TemporaryDirectory(prefix="rollcall-clever-") as folder:
+            write_package(
+                Path(folder),
+                tables,
+                "bulk" if request.full else "delta",
+                system_code=f"clever-{config.api_version}",
+                fallback_modified=latest(clever_district.get("last_sync"), clever_district.get("last_modified")),
+            )
+            options = request.load_arguments(config.max_tombstone_share, source_label=config.api_url)
+            return load_package(folder, request.district_id, request.database, **options)
+
+
+SOURCE = CleverPullSource()
+pull = SOURCE.pull
 
 
 def check_district(snapshot: Snapshot, district: District, config: CleverSource, registry: Path) -> None:
@@ -96,10 +92,10 @@ def check_district(snapshot: Snapshot, district: District, config: CleverSource,
     districts = snapshot.records("districts")
     where = f"GET {config.api_url}/districts"
     if not districts:
-        raise CleverConfigError(f"{where}: the token sees no district")
+        raise CleverConfigError("the token sees no district", where=where)
     if len(districts) > 1:
         raise CleverConfigError(
-            f"{where}: the token sees {len(districts)} districts; a pull takes one district's token"
+            f"the token sees {len(districts)} districts; a pull takes one district's token", where=where
         )
     clever = districts[0]
     evidence = Evidence(
@@ -111,19 +107,15 @@ def check_district(snapshot: Snapshot, district: District, config: CleverSource,
         decision = judge_file(con, evidence, district, load_registry(registry))
     if decision is not None and not decision.accepted:
         raise CleverConfigError(
-            f"{where}: {decision.reason} (to pull it for {district.district_id}, add the Clever district id "
-            f"{text(clever.get('id'))} to its account_ids in the district registry)"
+            f"{decision.reason} (to pull it for {district.district_id}, add the Clever district id "
+            f"{text(clever.get('id'))} to its account_ids in the district registry)",
+            where=where,
         )
 
 
 def read_source_file(path: str | Path) -> dict[str, Any]:
     """A source entry from a YAML file (one mapping, e.g. ``kind: clever`` ...)."""
-    try:
-        entry = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CleverConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise CleverConfigError(f"{path} is not valid YAML ({type(exc).__name__})") from None
+    entry = read_yaml(path, CleverConfigError)
     if not isinstance(entry, Mapping):
-        raise CleverConfigError(f"{path} must hold one source entry (a mapping with kind: clever)")
+        raise CleverConfigError("must hold one source entry (a mapping with kind: clever)", where=str(path))
     return dict(entry)

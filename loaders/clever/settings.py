@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from loaders.source_config import ConfigError, env_name, http_url, number, unknown_keys
 from rollcall.settings import GRADE_XWALK_PATH
 
 DEFAULT_BASE_URL = "https://api.clever.com"
@@ -84,7 +84,7 @@ class CleverPullError(Exception):
     message is one line naming the endpoint. Nothing was written to the warehouse."""
 
 
-class CleverConfigError(CleverPullError):
+class CleverConfigError(ConfigError, CleverPullError):
     """The source entry, the token variable, the entities or the district are wrong; the message is
     one line naming the setting. Nothing was written to the warehouse."""
 
@@ -120,38 +120,33 @@ class CleverSource:
     @classmethod
     def from_entry(cls, entry: Mapping[str, Any]) -> CleverSource:
         """Check a parsed source entry; raises ``CleverConfigError`` naming the bad key."""
+        error = CleverConfigError
         if not isinstance(entry, Mapping):
-            raise CleverConfigError("the Clever source entry must be a mapping (kind, base_url, api_version, ...)")
+            raise error("the Clever source entry must be a mapping (kind, base_url, api_version, ...)")
         known = {"base_url", "api_version", "token_env", "page_size", "max_tombstone_share", *SYNC_KEYS}
         if "token" in entry:
-            raise CleverConfigError(
-                "the source entry holds a token: keep it in an environment variable and name that in token_env"
+            raise error(
+                "the source entry holds a token: keep it in an environment variable and name that in token_env",
+                key="token",
             )
-        unknown = sorted(set(entry) - known)
+        unknown = unknown_keys(entry, known)
         if unknown:
-            raise CleverConfigError(f"unknown key(s) in the Clever source entry: {', '.join(map(str, unknown))}")
+            raise error(f"unknown key(s) in the Clever source entry: {', '.join(unknown)}", key=unknown[0])
         kind = entry.get("kind", "clever")
         if kind != "clever":
-            raise CleverConfigError(f"source kind is {kind!r}, not 'clever'")
-        base_url = str(entry.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
-        if not re.match(r"^https?://[^/\s]+", base_url):
-            raise CleverConfigError(f"base_url {base_url!r} is not an http(s) URL")
+            raise error(f"source kind is {kind!r}, not 'clever'", key="kind")
+        base_url = http_url(entry.get("base_url") or DEFAULT_BASE_URL, "base_url", error)
         api_version = str(entry.get("api_version") or DEFAULT_API_VERSION)
         if api_version not in API_VERSIONS:
-            raise CleverConfigError(
-                f"api_version {api_version!r} is not supported; use one of {', '.join(API_VERSIONS)}"
+            raise error(
+                f"api_version {api_version!r} is not supported; use one of {', '.join(API_VERSIONS)}",
+                key="api_version",
             )
-        token_env = str(entry.get("token_env") or DEFAULT_TOKEN_ENV)
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", token_env):
-            raise CleverConfigError(f"token_env {token_env!r} is not an environment variable name")
-        page_size = _number(entry, "page_size", DEFAULT_PAGE_SIZE, int)
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise CleverConfigError(f"page_size must be between 1 and {MAX_PAGE_SIZE:,}, not {page_size}")
+        token_env = env_name(str(entry.get("token_env") or DEFAULT_TOKEN_ENV), "token_env", error)
+        page_size = number(entry, "page_size", DEFAULT_PAGE_SIZE, int, error, minimum=1, maximum=MAX_PAGE_SIZE)
         share = entry.get("max_tombstone_share")
         if share is not None:
-            share = _number(entry, "max_tombstone_share", 0.0, float)
-            if not 0 <= share <= 1:
-                raise CleverConfigError(f"max_tombstone_share must be between 0 and 1, not {share}")
+            share = number(entry, "max_tombstone_share", 0.0, float, error, minimum=0, maximum=1)
         return cls(base_url, api_version, token_env, page_size, share)
 
     @property
@@ -167,7 +162,9 @@ class CleverSource:
         """The bearer token from the environment; raises ``CleverConfigError`` when it is not set."""
         token = os.environ.get(self.token_env, "").strip()
         if not token:
-            raise CleverConfigError(f"environment variable {self.token_env} is not set: it must hold the Clever token")
+            raise CleverConfigError(
+                f"environment variable {self.token_env} is not set: it must hold the Clever token", key="token_env"
+            )
         return token
 
     def collections_for(self, files: Iterable[str]) -> list[str]:
@@ -179,16 +176,6 @@ class CleverSource:
         return wanted
 
 
-def _number(entry: Mapping[str, Any], key: str, default: Any, kind: type) -> Any:
-    value = entry.get(key, default)
-    if isinstance(value, bool):
-        raise CleverConfigError(f"{key} must be a number, not {value!r}")
-    try:
-        return kind(value)
-    except (TypeError, ValueError):
-        raise CleverConfigError(f"{key} must be a number, not {value!r}") from None
-
-
 def resolve_entities(entities: Iterable[str] | None) -> list[str]:
     """OneRoster files to write for ``entities`` (files or Clever collections); None means all."""
     if entities is None:
@@ -197,10 +184,12 @@ def resolve_entities(entities: Iterable[str] | None) -> list[str]:
     for name in entities:
         files = ENTITY_FILES.get(str(name).strip().lower())
         if files is None:
-            raise CleverConfigError(f"unknown entity {name!r}; use any of {', '.join(sorted(ENTITY_FILES))}")
+            raise CleverConfigError(
+                f"unknown entity {name!r}; use any of {', '.join(sorted(ENTITY_FILES))}", key="entities"
+            )
         wanted.update(files)
     if not wanted:
-        raise CleverConfigError("no entity to pull: the list of entities is empty")
+        raise CleverConfigError("no entity to pull: the list of entities is empty", key="entities")
     return [name for name in OUTPUT_FILES if name in wanted]
 
 

@@ -1,8 +1,10 @@
-"""Land mapped CSV exports (``config/formats``) into ``raw_<source>.<table>`` with dlt.
+"""Mapped CSV exports (``config/formats``: SIS, PowerSchool, ClassLink, Star, opt-outs): the
+spine's handler for them, landing into ``raw_<source>.<table>`` with dlt.
 
-Called by ``loaders.oneroster.pipeline.load_package`` for every file of a drop that is not a
-OneRoster file, so one drop may mix OneRoster files, SIS exports and vendor files, and every
-file goes through the same audit spine (file_log, quarantined_rows, fingerprints).
+A drop may mix OneRoster files, SIS exports and vendor files: every file goes through the same
+spine (``loaders.spine``: plan, gate, prepare, land, verify) and the same audit tables
+(file_log, quarantined_rows, fingerprints). A file is this format when its header fits a layout
+with confidence (``loaders.mapped.formats.detect_format``).
 """
 
 from __future__ import annotations
@@ -14,18 +16,12 @@ import dlt
 import duckdb
 import pyarrow as pa
 
-from loaders.audit import FileResult, utc_now
+from loaders.district_gate import Evidence, distinct_values
 from loaders.dlt_pipelines import new_pipeline
-from loaders.mapped.formats import FormatCatalog, HeaderMatch
-from loaders.mapped.reader import (
-    MAPPED_LINEAGE_COLUMNS,
-    PRIMARY_KEY,
-    MappedLineage,
-    raw_table_ddl,
-    read_mapped_csv,
-)
-from loaders.oneroster.csv_reader import table_columns
-from loaders.package import PackageFile
+from loaders.mapped.formats import FormatCatalog, HeaderMatch, detect_format
+from loaders.mapped.reader import MAPPED_LINEAGE_COLUMNS, MappedLineage, raw_table_ddl, read_mapped_csv
+from loaders.raw_tables import PRIMARY_KEY, table_columns
+from loaders.spine import DropContext, FormatHandler, Landing, PlannedFile, delete_leftovers, skip_if_landed
 
 # Formats of a snapshot land as "bulk" files (the latest file is the current state), event
 # formats as "delta" files (every file adds rows) - the same words the audit tables use for OneRoster.
@@ -33,11 +29,105 @@ MODE_OF_KIND = {"snapshot": "bulk", "events": "delta"}
 
 
 @dataclass
-class MappedLanding:
-    result: FileResult
-    match: HeaderMatch
-    table: pa.Table
+class MappedLanding(Landing):
+    match: HeaderMatch | None = None
+    rows: pa.Table | None = None  # the file's landed rows with their lineage
     quarantined_keys: frozenset[tuple] = frozenset()  # keys of quarantined rows (snapshot layouts)
+
+
+class MappedHandler(FormatHandler):
+    """Any CSV whose header fits a layout of the catalog (``config/formats`` plus a district's
+    mapping file)."""
+
+    name = "mapped"
+
+    def __init__(self, catalog: FormatCatalog) -> None:
+        self.catalog = catalog
+        self.prepared: list[MappedLanding] = []  # this drop's landings: their schools count as known
+
+    def ensure_tables(self, con: duckdb.DuckDBPyConnection) -> None:
+        ensure_mapped_raw_tables(con, self.catalog)
+
+    def claims_header(self, ctx: DropContext, plan: PlannedFile) -> str | None:
+        match, why = detect_format(self.catalog, plan.package_file.name, plan.header)
+        if match is None:
+            return why
+        plan.target = match
+        plan.result.entity, plan.result.raw_table = match.format.name, match.format.qualified_table
+        return None
+
+    def evidence(self, ctx: DropContext, plan: PlannedFile, evidence: Evidence) -> None:
+        """The layout's district id and name columns, and its school columns."""
+        fmt, match, path = plan.target.format, plan.target, plan.package_file.path
+        id_positions = [match.columns[c] for c in fmt.district_id_columns if c in match.columns]
+        name_positions = [match.columns[c] for c in fmt.district_name_columns if c in match.columns]
+        school_positions = [
+            position
+            for column, position in match.columns.items()
+            if any(c.name == column and (c.name == "school_id" or c.references == "school") for c in fmt.columns)
+        ]
+        width = len(plan.header or [])
+        for values in distinct_values(ctx.con, path, id_positions, width):
+            evidence.ids.update(values)
+        for values in distinct_values(ctx.con, path, name_positions, width):
+            evidence.names.update(values)
+        for values in distinct_values(ctx.con, path, school_positions, width):
+            evidence.schools.update(values)
+
+    def schools(self, ctx: DropContext) -> set[str]:
+        """The school column of every format that defines schools (students, staff): landed before
+        or prepared in this drop."""
+        defining = [
+            fmt
+            for fmt in self.catalog.formats.values()
+            if any(c.name == "school_id" and c.references is None for c in fmt.columns)
+        ]
+        schools: set[str] = set()
+        for table in sorted({fmt.qualified_table for fmt in defining}):
+            rows = ctx.con.execute(
+                f"select distinct school_id from {table} where _district_id = ? and school_id is not null",
+                [ctx.district_id],
+            ).fetchall()
+            schools.update(row[0] for row in rows)
+        for landing in self.prepared:
+            if landing.match.format in defining:
+                schools.update(v for v in landing.rows.column("school_id").to_pylist() if v)
+        return schools
+
+    def order(self, plans: list[PlannedFile]) -> list[PlannedFile]:
+        """Formats that point at schools go last: this drop's student and staff files define them."""
+        return sorted(plans, key=lambda plan: any(c.references for c in plan.target.format.columns))
+
+    def prepare(self, ctx: DropContext, plan: PlannedFile) -> Landing | None:
+        """Parse one mapped file; None when an identical file already landed (skipped)."""
+        match, result, package_file = plan.target, plan.result, plan.package_file
+        fmt = match.format
+        result.entity, result.raw_table, result.mode = fmt.name, fmt.qualified_table, MODE_OF_KIND[fmt.kind]
+        if skip_if_landed(ctx, result, fmt.name, result.mode):
+            return None
+        needs_schools = any(c.references == "school" for c in fmt.columns)
+        schools = ctx.known_schools() if needs_schools else None
+        lineage = MappedLineage(
+            ctx.district_id, package_file.name, package_file.sha256, fmt.name, ctx.load_id, ctx.started_at
+        )
+        keys: set[tuple] = set()
+        rows = read_mapped_csv(ctx.con, package_file.path, plan.header, match, lineage, result, schools, keys)
+        delete_leftovers(ctx, fmt.qualified_table, package_file.sha256)
+        landing = MappedLanding(
+            result,
+            fmt.qualified_table,
+            match=match,
+            rows=rows,
+            quarantined_keys=frozenset(keys) if fmt.kind == "snapshot" else frozenset(),
+        )
+        self.prepared.append(landing)
+        return landing
+
+    def land(self, ctx: DropContext, landings: list[Landing]) -> list[str]:
+        return run_dlt_mapped(ctx.con, landings, ctx.pipelines_dir, ctx.pipelines)
+
+    def verified(self, ctx: DropContext, landing: Landing) -> None:
+        keep_quarantined_current(ctx.con, landing, ctx.district_id, ctx.load_id, ctx.started_at)
 
 
 def ensure_mapped_raw_tables(con: duckdb.DuckDBPyConnection, catalog: FormatCatalog) -> None:
@@ -59,76 +149,13 @@ def ensure_mapped_raw_tables(con: duckdb.DuckDBPyConnection, catalog: FormatCata
                 con.execute(f'alter table {fmt.qualified_table} add column if not exists "{column}" {column_type}')
 
 
-def known_schools(
-    con: duckdb.DuckDBPyConnection, district_id: str, catalog: FormatCatalog, pending: list[MappedLanding]
-) -> set[str]:
-    """School ids the district has: its OneRoster orgs, and the school column of every format
-    that defines schools (students, staff) - landed before or in this drop."""
-    schools: set[str] = set()
-    orgs = con.execute(
-        """select distinct trim(value) from (
-               select sourced_id as value from raw_oneroster.orgs
-               where _district_id = ? and type is distinct from 'district'
-               union all
-               select identifier from raw_oneroster.orgs
-               where _district_id = ? and type is distinct from 'district'
-           ) where nullif(trim(value), '') is not null""",
-        [district_id, district_id],
-    ).fetchall()
-    schools.update(row[0] for row in orgs)
-    defining = [
-        fmt
-        for fmt in catalog.formats.values()
-        if any(c.name == "school_id" and c.references is None for c in fmt.columns)
-    ]
-    for table in sorted({fmt.qualified_table for fmt in defining}):
-        rows = con.execute(
-            f"select distinct school_id from {table} where _district_id = ? and school_id is not null", [district_id]
-        ).fetchall()
-        schools.update(row[0] for row in rows)
-    for landing in pending:
-        if landing.match.format in defining:
-            schools.update(v for v in landing.table.column("school_id").to_pylist() if v)
-    return schools
-
-
-def prepare_mapped_file(
-    con: duckdb.DuckDBPyConnection,
-    package_file: PackageFile,
-    header: list[str],
-    match: HeaderMatch,
-    result: FileResult,
-    district_id: str,
-    load_id: str,
-    started_at,
-    schools: set[str] | None,
-    already_landed,
-) -> MappedLanding | None:
-    """Parse one mapped file; None when an identical file already landed (skipped)."""
-    fmt = match.format
-    result.entity, result.raw_table, result.mode = fmt.name, fmt.qualified_table, MODE_OF_KIND[fmt.kind]
-    previous = already_landed(con, district_id, fmt.name, package_file.sha256)
-    if previous:
-        result.status, result.finished_at = "skipped", utc_now()
-        result.error_text = f"identical file already loaded by load {previous}"
-        return None
-    lineage = MappedLineage(district_id, package_file.name, package_file.sha256, fmt.name, load_id, started_at)
-    keys: set[tuple] = set()
-    table = read_mapped_csv(con, package_file.path, header, match, lineage, result, schools, keys)
-    con.execute(  # leftovers of an earlier attempt at this file that failed mid-way
-        f"delete from {fmt.qualified_table} where _district_id = ? and _file_sha256 = ?",
-        [district_id, package_file.sha256],
-    )
-    return MappedLanding(result, match, table, frozenset(keys) if fmt.kind == "snapshot" else frozenset())
-
-
 def keep_quarantined_current(
     con: duckdb.DuckDBPyConnection, landing: MappedLanding, district_id: str, load_id: str, loaded_at
 ) -> None:
     """A snapshot file replaces the district's previous one in staging; a record whose row in it
     was quarantined keeps its previous version: that row is copied into this file's rows with a
     negative row number (not counted as landed), and the file gets a ``tombstone_withheld``
-    warning. Runs after ``verify_mapped``; a file that landed no row leaves the previous file
+    warning. Runs after the spine verified the file; a file that landed no row leaves the previous file
     current anyway."""
     fmt, result = landing.match.format, landing.result
     if not landing.quarantined_keys or result.status != "loaded" or not result.rows_landed:
@@ -202,7 +229,7 @@ def run_dlt_mapped(
     by_schema: dict[str, dict[str, list[pa.Table]]] = {}
     for landing in landings:
         fmt = landing.match.format
-        by_schema.setdefault(fmt.source, {}).setdefault(fmt.table, []).append(landing.table)
+        by_schema.setdefault(fmt.source, {}).setdefault(fmt.table, []).append(landing.rows)
     load_ids = []
     for source, tables in sorted(by_schema.items()):
         resources = []
@@ -230,20 +257,3 @@ def _align(table: pa.Table, columns: list[str]) -> pa.Table:
             table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
     data = [c for c in columns if c not in MAPPED_LINEAGE_COLUMNS]
     return table.select([*data, *MAPPED_LINEAGE_COLUMNS])
-
-
-def verify_mapped(con: duckdb.DuckDBPyConnection, landing: MappedLanding, load_id: str) -> None:
-    """Count the file's rows back; rows read must equal landed + quarantined."""
-    result = landing.result
-    landed = con.execute(
-        f"select count(*) from {landing.match.format.qualified_table} where _load_id = ? and _file_sha256 = ?",
-        [load_id, result.file_sha256],
-    ).fetchone()[0]
-    result.rows_landed, result.finished_at = landed, utc_now()
-    if result.rows_read == landed + result.rows_quarantined:
-        result.status = "loaded"
-    else:
-        result.status = "failed"
-        result.error_text = (
-            f"row accounting mismatch: read {result.rows_read}, landed {landed}, quarantined {result.rows_quarantined}"
-        )

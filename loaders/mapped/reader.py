@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -33,20 +32,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loaders.audit import FileResult, record_quarantined
-from loaders.mapped.formats import Column, Format, HeaderMatch
-from loaders.oneroster.csv_reader import (
-    FileRefused,
-    _row_numbers,
-    _sql_string,
-    check_record_count,
-    count_encoding_deviations,
-    lf_only_copy,
-    read_csv_with_rejects,
-)
+from loaders.mapped.formats import Column, Format, HeaderMatch, normalize_header
+from loaders.oneroster.csv_reader import check_record_count, read_csv_with_rejects, row_numbers
+from loaders.raw_tables import EXTRAS_COLUMN, append_lineage, extras_select, sql_string, unique_suffix
 from loaders.secrets import dropped_detail, kept_line, secret_names
-from loaders.text_input import count_records
+from loaders.text_input import FileRefused, count_records
 
-EXTRAS_COLUMN = "_extras"
 MAPPED_LINEAGE_COLUMNS = (
     "_district_id",
     "_source_file",
@@ -56,11 +47,8 @@ MAPPED_LINEAGE_COLUMNS = (
     "_row_number",
     "_loaded_at",
 )
-PRIMARY_KEY = ("_district_id", "_file_sha256", "_row_number")
 PHONE_REGION = "US"
 MIN_YEAR, MAX_YEAR = 1900, 2100
-
-_unique = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -89,12 +77,12 @@ def _parse_expression(value_sql: str, formats: tuple[str, ...], kind: str) -> st
     """ISO text of the first format that parses ``value_sql`` to a plausible year, else null."""
     output = "%Y-%m-%d" if kind == "date" else "%Y-%m-%d %H:%M:%S"
     attempts = [
-        f"case when year(try_strptime({value_sql}, {_sql_string(f)})) between {MIN_YEAR} and {MAX_YEAR}"
-        f" then try_strptime({value_sql}, {_sql_string(f)}) end"
+        f"case when year(try_strptime({value_sql}, {sql_string(f)})) between {MIN_YEAR} and {MAX_YEAR}"
+        f" then try_strptime({value_sql}, {sql_string(f)}) end"
         for f in formats
     ]
     parsed = attempts[0] if len(attempts) == 1 else f"coalesce({', '.join(attempts)})"
-    return f"strftime({parsed}, {_sql_string(output)})"
+    return f"strftime({parsed}, {sql_string(output)})"
 
 
 def _digits_and_validity(values: pa.Array) -> tuple[pa.Array, pa.Array]:
@@ -130,31 +118,6 @@ def _csv_line(values: list[str | None]) -> str:
     return buffer.getvalue()
 
 
-def read_mapped_csv(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    header: list[str],
-    match: HeaderMatch,
-    lineage: MappedLineage,
-    result: FileResult,
-    schools: set[str] | None,
-    quarantined_keys: set[tuple] | None = None,
-) -> pa.Table:
-    """Parse ``path`` under ``match.format``; quarantine unplaceable rows; return landed rows.
-
-    ``schools`` is the district's known school ids for ``references: school`` columns (None:
-    unknown, the check is skipped with a warning). ``quarantined_keys`` collects the format key
-    of every quarantined row that has one. Raises ``FileRefused``.
-    """
-    secrets = secret_names(header)
-    if secrets:
-        result.warn("secret_dropped", dropped_detail(secrets), len(secrets))
-    if count_encoding_deviations(path, result):
-        with lf_only_copy(path) as normalized:
-            return _read(con, normalized, header, match, lineage, result, schools, quarantined_keys)
-    return _read(con, path, header, match, lineage, result, schools, quarantined_keys)
-
-
 def _keys_of_lines(match: HeaderMatch, lines: list[str | None]) -> set[tuple]:
     """The format key (trimmed values, empty as None) of each raw line that holds one."""
     positions = [match.columns.get(k) for k in match.format.key]
@@ -167,7 +130,7 @@ def _keys_of_lines(match: HeaderMatch, lines: list[str | None]) -> set[tuple]:
     return keys
 
 
-def _read(
+def read_mapped_csv(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     header: list[str],
@@ -177,12 +140,22 @@ def _read(
     schools: set[str] | None,
     quarantined_keys: set[tuple] | None = None,
 ) -> pa.Table:
+    """Parse ``path`` (prepared: ``loaders.text_input.prepare_text``) under ``match.format``;
+    quarantine unplaceable rows; return landed rows.
+
+    ``schools`` is the district's known school ids for ``references: school`` columns (None:
+    unknown, the check is skipped with a warning). ``quarantined_keys`` collects the format key
+    of every quarantined row that has one. Raises ``FileRefused``.
+    """
+    secrets = secret_names(header)
+    if secrets:
+        result.warn("secret_dropped", dropped_detail(secrets), len(secrets))
     width = len(header)
     parsed, rejected = read_csv_with_rejects(con, path, width, "select * from {reader}")
     swallowed = check_record_count(count_records(path, width), parsed.num_rows + len(rejected))
 
-    row_numbers = _row_numbers(parsed.num_rows, np.array([r[0] for r in rejected], dtype=np.int64))
-    parsed = parsed.append_column("_row_number", pa.array(row_numbers, type=pa.int64()))
+    numbers = row_numbers(parsed.num_rows, np.array([r[0] for r in rejected], dtype=np.int64))
+    parsed = parsed.append_column("_row_number", pa.array(numbers, type=pa.int64()))
     quarantine: list[list] = [
         [line, error_type.lower().replace(" ", "_"), message, raw_line]
         for line, error_type, message, raw_line in rejected
@@ -232,7 +205,7 @@ def _map_rows(
 ) -> tuple[pa.Table, list[Problem]]:
     """Canonical columns from the parsed text, and the rule problems per row."""
     fmt = match.format
-    view = f"rollcall_mapped_{next(_unique)}"
+    view = f"rollcall_mapped_{unique_suffix()}"
     con.register(view, parsed)
     try:
         selects = ["_row_number"]
@@ -240,12 +213,7 @@ def _map_rows(
             position = match.columns.get(column.name)
             value = f"nullif(trim(c{position}), '')" if position is not None else "null::varchar"
             selects.append(f'{value} as "{column.name}"')
-        if match.extras:
-            pairs = ", ".join(f"{_sql_string(name)}, c{pos}" for name, pos in match.extras.items())
-            all_null = " and ".join(f"nullif(trim(c{pos}), '') is null" for pos in match.extras.values())
-            selects.append(f"case when {all_null} then null else json_object({pairs})::varchar end as {EXTRAS_COLUMN}")
-        else:
-            selects.append(f"null::varchar as {EXTRAS_COLUMN}")
+        selects.append(extras_select(match.extras, blank="nullif(trim({}), '') is null"))
         for number, members in sorted(match.groups.items()):
             for member, position in members.items():
                 selects.append(f"nullif(trim(c{position}), '') as \"__g{number}__{member}\"")
@@ -323,7 +291,7 @@ def _typed_columns(
     typed = [c for c in fmt.columns if c.type in ("date", "timestamp") and c.name in match.columns]
     if not typed or text.num_rows == 0:
         return text, []
-    view = f"rollcall_typed_{next(_unique)}"
+    view = f"rollcall_typed_{unique_suffix()}"
     con.register(view, text)
     try:
         conversions = ", ".join(
@@ -420,7 +388,7 @@ def _conflict_problems(
         return []
     key = [k for k in fmt.key if k in text.column_names]
     others = [c for c in text.column_names if c not in (*key, "_row_number", EXTRAS_COLUMN)]
-    view = f"rollcall_conflicts_{next(_unique)}"
+    view = f"rollcall_conflicts_{unique_suffix()}"
     con.register(view, text)
     key_sql = ", ".join(f'"{k}"' for k in key)
     content = "md5(concat_ws('|', " + ", ".join(f"coalesce(\"{c}\"::varchar, '\\N')" for c in others) + "))"
@@ -439,10 +407,10 @@ def _conflict_problems(
         con.unregister(view)
     key_headers = [_header_of(match, header, k) for k in key]
     problems = []
-    for row_numbers, key_values in rows:
+    for conflicting, key_values in rows:
         shown = ", ".join(f"{h} {v!r}" for h, v in zip(key_headers, key_values, strict=True) if v is not None)
-        listed = ", ".join(str(r) for r in row_numbers)
-        for row_number in row_numbers:
+        listed = ", ".join(str(r) for r in conflicting)
+        for row_number in conflicting:
             problems.append(
                 Problem(
                     row_number,
@@ -465,8 +433,6 @@ def _phones(text: pa.Table, columns: tuple[Column, ...]) -> pa.Table:
 
 
 def _derived(text: pa.Table, fmt: Format, header: list[str], result: FileResult) -> pa.Table:
-    from loaders.mapped.formats import normalize_header
-
     present = {normalize_header(h) for h in header}
     for derivation in fmt.derive:
         value = None
@@ -485,27 +451,17 @@ def _derived(text: pa.Table, fmt: Format, header: list[str], result: FileResult)
 
 
 def _with_lineage(table: pa.Table, lineage: MappedLineage) -> pa.Table:
-    zeros = pa.array(np.zeros(table.num_rows, dtype=np.int8))
-
-    def constant(value: str) -> pa.Array:
-        return pa.DictionaryArray.from_arrays(zeros, pa.array([value], type=pa.string()))
-
-    row_numbers = table.column("_row_number")
-    table = table.drop_columns(["_row_number"])
-    loaded_at = np.datetime64(lineage.loaded_at.replace(tzinfo=None), "us")
-    arrays = {
-        "_district_id": constant(lineage.district_id),
-        "_source_file": constant(lineage.source_file),
-        "_file_sha256": constant(lineage.file_sha256),
-        "_format": constant(lineage.format_name),
-        "_load_id": constant(lineage.load_id),
-        "_row_number": row_numbers,
-        "_loaded_at": pa.array(np.full(table.num_rows, loaded_at)).cast(pa.timestamp("us", tz="UTC")),
+    """Append the lineage columns (``loaders.raw_tables.append_lineage``)."""
+    constants = {
+        "_district_id": lineage.district_id,
+        "_source_file": lineage.source_file,
+        "_file_sha256": lineage.file_sha256,
+        "_format": lineage.format_name,
+        "_load_id": lineage.load_id,
     }
-    for name in MAPPED_LINEAGE_COLUMNS:
-        field = pa.field(name, arrays[name].type, nullable=name not in PRIMARY_KEY)
-        table = table.append_column(field, arrays[name])
-    return table
+    numbers = table.column("_row_number")
+    table = table.drop_columns(["_row_number"])
+    return append_lineage(table, MAPPED_LINEAGE_COLUMNS, constants, numbers, lineage.loaded_at)
 
 
 def raw_table_ddl(fmt: Format) -> str:

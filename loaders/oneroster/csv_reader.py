@@ -15,10 +15,6 @@ warehouse, with the lineage columns, so every row is written once.
 from __future__ import annotations
 
 import csv
-import itertools
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,13 +24,12 @@ import numpy as np
 import pyarrow as pa
 
 from loaders.audit import AUDIT_SCHEMA, FileResult, record_quarantined
-from loaders.oneroster.settings import EXTRAS_COLUMN, FILE_ROW, LINEAGE_COLUMNS, FileSpec
+from loaders.oneroster.settings import FILE_ROW, LINEAGE_COLUMNS, FileSpec
+from loaders.raw_tables import EXTRAS_COLUMN, append_lineage, extras_select, sql_string, unique_suffix
 from loaders.secrets import dropped_detail, is_secret_column, kept_line
-from loaders.text_input import RecordCount, count_records
+from loaders.text_input import FileRefused, RecordCount, count_records, read_header
 
-
-class FileRefused(Exception):
-    """The file as a whole cannot be parsed or placed; the message says why."""
+__all__ = ["FileRefused", "read_header"]  # re-exported: where the readers' callers have always found them
 
 
 @dataclass(frozen=True)
@@ -59,49 +54,6 @@ class HeaderMap:
     names: tuple[str, ...] = ()  # the header as read
 
 
-_unique = itertools.count()
-PRIMARY_KEY = ("_district_id", "_file_sha256", "_row_number")
-
-
-def read_header(path: Path) -> list[str]:
-    """The header row, BOM stripped. Refuses empty files and non-UTF-8 headers."""
-    with path.open("rb") as handle:
-        first = handle.readline(1 << 20)
-    try:
-        text = first.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FileRefused(f"header row is not valid UTF-8 (byte {exc.start})") from exc
-    if not text.strip():
-        raise FileRefused("file is empty: no header row")
-    try:
-        return next(csv.reader([text.rstrip("\r\n")]))
-    except csv.Error as exc:
-        raise FileRefused(f"header row cannot be read: {exc}") from exc
-
-
-def count_encoding_deviations(path: Path, result: FileResult) -> bool:
-    """Record a byte-order mark and mixed line endings (both tolerated) as warnings; True
-    when the file mixes CRLF and LF line endings."""
-    with path.open("rb") as handle:
-        if handle.read(3) == b"\xef\xbb\xbf":
-            result.warn("byte_order_mark", "file starts with a UTF-8 byte-order mark")
-        handle.seek(0)
-        # most files have no CR at all: one memchr per chunk, and nothing to count
-        if not any(b"\r" in chunk for chunk in iter(lambda: handle.read(1 << 22), b"")):
-            return False
-        handle.seek(0)
-        crlf = lone_lf = 0
-        pending_cr = False  # the previous chunk ended in CR
-        for chunk in iter(lambda: handle.read(1 << 22), b""):
-            pairs = chunk.count(b"\r\n") + (pending_cr and chunk.startswith(b"\n"))
-            crlf += pairs
-            lone_lf += chunk.count(b"\n") - pairs
-            pending_cr = chunk.endswith(b"\r")
-    if crlf and lone_lf:
-        result.warn("mixed_line_endings", f"{crlf:,} CRLF and {lone_lf:,} LF line endings", crlf + lone_lf)
-    return bool(crlf and lone_lf)
-
-
 def is_ascii(path: Path) -> bool:
     """True when every byte after a UTF-8 byte-order mark is ASCII: such a file cannot hold
     invalid UTF-8, whichever of its columns DuckDB reads."""
@@ -109,25 +61,6 @@ def is_ascii(path: Path) -> bool:
         if handle.read(3) != b"\xef\xbb\xbf":
             handle.seek(0)
         return all(chunk.isascii() for chunk in iter(lambda: handle.read(1 << 22), b""))
-
-
-def write_lf_only_copy(path: Path, target: Path) -> Path:
-    """Copy ``path`` to ``target`` with CRLF turned into LF (DuckDB's reader wants one style)."""
-    with path.open("rb") as source, target.open("wb") as sink:
-        carry = b""
-        for chunk in iter(lambda: source.read(1 << 22), b""):
-            data = carry + chunk
-            carry = data[-1:] if data.endswith(b"\r") else b""
-            sink.write((data[:-1] if carry else data).replace(b"\r\n", b"\n"))
-        sink.write(carry)
-    return target
-
-
-@contextmanager
-def lf_only_copy(path: Path) -> Iterator[Path]:
-    """A temporary copy of ``path`` with CRLF turned into LF, removed on exit."""
-    with tempfile.TemporaryDirectory(prefix="rollcall-lf-") as folder:
-        yield write_lf_only_copy(path, Path(folder) / path.name)
 
 
 def map_header(header: list[str], spec: FileSpec, result: FileResult, version: str = "1.1") -> HeaderMap:
@@ -179,26 +112,17 @@ def map_header(header: list[str], spec: FileSpec, result: FileResult, version: s
     return HeaderMap(fields, extras, len(header), bool(secrets), trailing_empty, tuple(header))
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _select_list(spec: FileSpec, header: HeaderMap) -> str:
     columns = []
     for field in spec.landed_fields:
         position = header.fields.get(field.name)
         source = f"c{position}" if position is not None else "null"
         columns.append(f'{source}::varchar as "{field.column}"')
-    if header.extras:
-        pairs = ", ".join(f"{_sql_string(name)}, c{pos}" for name, pos in header.extras.items())
-        all_null = " and ".join(f"c{pos} is null" for pos in header.extras.values())
-        columns.append(f"case when {all_null} then null else json_object({pairs})::varchar end as {EXTRAS_COLUMN}")
-    else:
-        columns.append(f"null::varchar as {EXTRAS_COLUMN}")
+    columns.append(extras_select(header.extras))
     return ",\n    ".join(columns)
 
 
-def _row_numbers(accepted: int, rejected_rows: np.ndarray) -> np.ndarray:
+def row_numbers(accepted: int, rejected_rows: np.ndarray) -> np.ndarray:
     """Row number (header = 1) of each accepted record, given the rejected records' rows."""
     total = accepted + len(rejected_rows)
     if len(rejected_rows) == 0:
@@ -220,7 +144,7 @@ def reader_sql(path: Path, width: int, null_padding: bool, errors_table: str, sc
     place are skipped and described in the temporary ``errors_table``."""
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     return (
-        f"read_csv({_sql_string(str(path))}, header = true, auto_detect = false, delim = ',',"
+        f"read_csv({sql_string(str(path))}, header = true, auto_detect = false, delim = ',',"
         f" quote = '\"', escape = '\"', columns = {columns}, encoding = 'utf-8',"
         f" store_rejects = true, rejects_table = '{errors_table}', rejects_scan = '{scans_table}',"
         f" null_padding = {'true' if null_padding else 'false'})"
@@ -229,7 +153,7 @@ def reader_sql(path: Path, width: int, null_padding: bool, errors_table: str, sc
 
 def reject_tables() -> tuple[str, str]:
     """Fresh names for the temporary tables of one ``read_csv`` with ``store_rejects``."""
-    suffix = next(_unique)
+    suffix = unique_suffix()
     return f"rollcall_reject_errors_{suffix}", f"rollcall_reject_scans_{suffix}"
 
 
@@ -237,7 +161,7 @@ def row_number_runs(accepted: int, rejected_lines: np.ndarray) -> list[tuple[int
     """Where the numbering of accepted records jumps over rejected ones: ``(ordinal, shift)``
     pairs, sorted, meaning the accepted record with ``ordinal >= o`` has row number
     ``ordinal + 1 + shift`` (header = 1) for the last such pair. Same numbering as
-    ``_row_numbers``: when a rejected line lies beyond the file's records (a reject spanning
+    ``row_numbers``: when a rejected line lies beyond the file's records (a reject spanning
     several lines), records are numbered without gaps."""
     lines = np.unique(np.asarray(rejected_lines, dtype=np.int64))
     total = accepted + len(lines)
@@ -266,7 +190,7 @@ def _shift_case(runs: list[tuple[int, int]], base: int) -> str:
 class CsvScan:
     """A parsed OneRoster file: counts and quarantine are done; ``landing_query`` reads it again."""
 
-    path: Path  # what DuckDB reads: the file, or its LF-only copy
+    path: Path  # what DuckDB reads: the prepared file
     spec: FileSpec
     header: HeaderMap
     accepted: int  # rows that land
@@ -318,13 +242,13 @@ class CsvScan:
         items += [f'{_sql_literal(value)}::varchar as "{name}"' for name, value in constants.items()]
         items.append(f'({row_number})::bigint as "_row_number"')
         loaded_at = lineage.loaded_at.astimezone(UTC).isoformat(sep=" ", timespec="microseconds")
-        items.append(f'{_sql_string(loaded_at)}::timestamptz as "_loaded_at"')
+        items.append(f'{sql_string(loaded_at)}::timestamptz as "_loaded_at"')
         ordinal = f", row_number() over () as {ORDINAL}"
         return f"select {', '.join(items)} from {self.parsed_sql(ordinal)}{join}"
 
 
 def _sql_literal(value: str | None) -> str:
-    return "null" if value is None else _sql_string(value)
+    return "null" if value is None else sql_string(value)
 
 
 def scan_oneroster_csv(
@@ -334,21 +258,16 @@ def scan_oneroster_csv(
     lineage: Lineage,
     result: FileResult,
     version: str = "1.1",
-    scratch: Path | None = None,
 ) -> CsvScan:
     """Parse ``path`` once: quarantine unplaceable rows into the audit schema, count the rows that
     land and the values in tolerated non-standard forms, infer the file mode when the manifest
-    does not state it. A file mixing CRLF and LF is read from an LF-only copy in ``scratch``
-    (which must outlive the landing). Nothing of the file is kept in memory.
+    does not state it. ``path`` has one line-ending style (``loaders.text_input.prepare_text``).
+    Nothing of the file is kept in memory.
 
     Updates ``result`` with rows read and quarantined, and with the file mode when it had
     to be inferred. Raises ``FileRefused``.
     """
     header = map_header(read_header(path), spec, result, version)
-    if count_encoding_deviations(path, result):
-        if scratch is None:
-            raise ValueError("a file with mixed line endings needs a scratch folder")
-        path = write_lf_only_copy(path, scratch / f"{next(_unique)}-{path.name}")
     scan = CsvScan(path, spec, header, 0, [], None, is_ascii(path))
     checks = _deviation_checks(spec)
     has_status = "status" in scan.columns
@@ -530,8 +449,8 @@ def _deviation_checks(spec: FileSpec) -> list[tuple[str, str, str]]:
             checks.append((code[field.data_type], field.name, f"{breaks} and {present}"))
         elif field.enumeration and field.name != "status":
             value = f"trim({column})"
-            exact = ", ".join(_sql_string(v) for v in field.enumeration)
-            lower = ", ".join(_sql_string(v.lower()) for v in field.enumeration)
+            exact = ", ".join(sql_string(v) for v in field.enumeration)
+            lower = ", ".join(sql_string(v.lower()) for v in field.enumeration)
             checks.append(("enum_case", field.name, f"{value} not in ({exact}) and lower({value}) in ({lower})"))
     return checks
 
@@ -539,41 +458,16 @@ def _deviation_checks(spec: FileSpec) -> list[tuple[str, str, str]]:
 def with_lineage(
     table: pa.Table, row_numbers: np.ndarray, lineage: Lineage, file_mode: str | None, change_kind: str
 ) -> pa.Table:
-    """Append the lineage columns. Per-file constants are dictionary arrays sharing one
-    all-zero index, so they cost no per-row string copies. The raw primary key
-    (district, file, row) is declared non-nullable."""
-    zeros = pa.array(np.zeros(table.num_rows, dtype=np.int8))
-
-    def constant(value: str) -> pa.Array:
-        return pa.DictionaryArray.from_arrays(zeros, pa.array([value], type=pa.string()))
-
-    loaded_at = np.datetime64(lineage.loaded_at.replace(tzinfo=None), "us")
-    arrays = {
-        "_district_id": constant(lineage.district_id),
-        "_source_file": constant(lineage.source_file),
-        "_file_sha256": constant(lineage.file_sha256),
-        "_file_mode": constant(file_mode) if file_mode else pa.nulls(table.num_rows, pa.string()),
-        "_change_kind": constant(change_kind),
-        "_load_id": constant(lineage.load_id),
-        "_row_number": pa.array(row_numbers, type=pa.int64()),
-        "_loaded_at": pa.array(np.full(table.num_rows, loaded_at)).cast(pa.timestamp("us", tz="UTC")),
+    """Append the lineage columns (``loaders.raw_tables.append_lineage``)."""
+    constants = {
+        "_district_id": lineage.district_id,
+        "_source_file": lineage.source_file,
+        "_file_sha256": lineage.file_sha256,
+        "_file_mode": file_mode or None,
+        "_change_kind": change_kind,
+        "_load_id": lineage.load_id,
     }
-    for name in LINEAGE_COLUMNS:
-        field = pa.field(name, arrays[name].type, nullable=name not in PRIMARY_KEY)
-        table = table.append_column(field, arrays[name])
-    return table
-
-
-def table_columns(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, set[str]]:
-    """The columns of every table of ``schema`` in the open warehouse, by table name."""
-    columns: dict[str, set[str]] = {}
-    for table, column in con.execute(
-        """select table_name, column_name from duckdb_columns()
-           where database_name = current_database() and schema_name = ?""",
-        [schema],
-    ).fetchall():
-        columns.setdefault(table, set()).add(column)
-    return columns
+    return append_lineage(table, LINEAGE_COLUMNS, constants, row_numbers, lineage.loaded_at)
 
 
 def raw_table_ddl(schema: str, spec: FileSpec) -> str:

@@ -1,13 +1,14 @@
-"""Land a OneRoster(+) drop (folder or zip) into ``raw_oneroster`` with dlt, file by file.
+"""OneRoster(+) files: the spine's handler for them, and ``load_package``, which loads a drop
+(folder, zip or CSV) through the spine with the OneRoster and mapped-layout handlers.
 
-Flow per file: match its name to the field table -> read its mode from the manifest (bulk,
+Per OneRoster file: match its name to the field table -> read its mode from the manifest (bulk,
 delta, absent) -> skip it if this exact file already landed -> parse with DuckDB (bad rows
 quarantined) -> for a bulk file, work out which active records it no longer contains and refuse
 it when that share is implausibly large (a truncated export) -> hand the landing to dlt: the
 file's rows as a SQL model (``INSERT ... SELECT`` from DuckDB's CSV reader, run by dlt's duckdb
 destination, so rows are written once and never held in memory) plus one ``bulk_tombstone``
-event per record that disappeared.
-Every decision is written to the audit tables; a refused file never stops the others.
+event per record that disappeared. The stages around it (plan, gate, verify, audit) are the
+spine's (``loaders.spine``).
 
 dlt keeps its working folder beside the warehouse, one per warehouse file
 (``<folder>/.<file name>.dlt``); completed load packages are deleted once the landed rows are
@@ -17,12 +18,9 @@ counted, so no copy of the rows stays outside the warehouse.
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import dlt
@@ -30,30 +28,13 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from loaders.audit import AuditLog, FileResult, utc_now
-from loaders.district_gate import (
-    Evidence,
-    distinct_values,
-    is_district_org_type,
-    judge_by_schools,
-    judge_drop,
-    record_decisions,
-)
-from loaders.dlt_pipelines import clear_packages, discard_packages, new_pipeline, pipelines_dir_for
-from loaders.drop_checks import dependency_rank, held_back_reason, missing_from_manifest, prepare_texts
-from loaders.fault_points import fault_point
-from loaders.mapped.formats import FormatCatalog, HeaderMatch, detect_format, header_share, load_catalog
-from loaders.mapped.pipeline import (
-    MappedLanding,
-    ensure_mapped_raw_tables,
-    keep_quarantined_current,
-    known_schools,
-    prepare_mapped_file,
-    run_dlt_mapped,
-    verify_mapped,
-)
+from loaders.audit import FileResult, utc_now
+from loaders.district_gate import Evidence, distinct_values, is_district_org_type
+from loaders.dlt_pipelines import new_pipeline
+from loaders.drop_checks import dependency_rank, held_back_reason, missing_from_manifest
+from loaders.mapped.formats import FormatCatalog, detect_format, header_share, load_catalog
+from loaders.mapped.pipeline import MappedHandler
 from loaders.oneroster.csv_reader import (
-    PRIMARY_KEY,
     CsvScan,
     FileRefused,
     Lineage,
@@ -62,7 +43,6 @@ from loaders.oneroster.csv_reader import (
     read_header,
     reject_tables,
     scan_oneroster_csv,
-    table_columns,
     with_lineage,
 )
 from loaders.oneroster.settings import (
@@ -74,25 +54,26 @@ from loaders.oneroster.settings import (
     file_specs,
     spec_for_file_name,
 )
-from loaders.package import PackageFile, open_package
-from loaders.registry import REGISTRY_PATH, get_district, load_registry
-from loaders.writer_lock import connect_writer, writer_lock
+from loaders.package import PackageFile
+from loaders.raw_tables import PRIMARY_KEY, table_columns
+from loaders.registry import REGISTRY_PATH
+from loaders.spine import (  # LoadReport and the default share: where the loader's callers have found them
+    DEFAULT_MAX_TOMBSTONE_SHARE,
+    DropContext,
+    FormatHandler,
+    Landing,
+    LoadOptions,
+    LoadReport,
+    PlannedFile,
+    delete_leftovers,
+    load_drop,
+    skip_if_landed,
+)
 
 RAW_SCHEMA = "raw_oneroster"
 PIPELINE_NAME = "rollcall_oneroster"
-DEFAULT_MAX_TOMBSTONE_SHARE = 0.10
 FILE_MODES = ("bulk", "delta", "absent")
 
-# dlt settings: arrow data (tombstones, mapped files) as parquet row groups DuckDB can scan in
-# parallel, no compression (files are local and short-lived); SQL models land exactly the
-# columns they select (no _dlt_load_id: rows carry _load_id); no telemetry (the warehouse may
-# have no internet).
-DLT_DEFAULTS = {
-    "DATA_WRITER__ROW_GROUP_SIZE": "122880",
-    "DATA_WRITER__COMPRESSION": "none",
-    "NORMALIZE__MODEL_NORMALIZER__ADD_DLT_LOAD_ID": "false",
-    "RUNTIME__DLTHUB_TELEMETRY": "false",
-}
 # DuckDB threads while dlt runs the landing models. Numbering rows in file order makes the
 # insert one ordered stream; DuckDB's parallel order-preserving insert then spends about twice
 # the CPU of a single thread on the same rows (docs/benchmarks.md).
@@ -121,39 +102,121 @@ select sourced_id from ranked where event_rank = 1 and not is_removed
 """
 
 
+def load_package(
+    location: str | Path,
+    district_id: str,
+    database: str | Path,
+    *,
+    pipelines_dir: str | Path | None = None,
+    max_tombstone_share: float = DEFAULT_MAX_TOMBSTONE_SHARE,
+    force: bool = False,
+    registry: Path = REGISTRY_PATH,
+    source_label: str | None = None,
+    mapping: Path | None = None,
+    on_file: Callable[[FileResult], None] | None = None,
+    manifest_complete: bool = True,
+    hold_back_dependents: bool = True,
+) -> LoadReport:
+    """Load a folder/zip/CSV drop for ``district_id`` into the DuckDB file ``database``.
+
+    OneRoster(+) files are recognised by name; any other CSV by its header against the layouts
+    in ``config/formats`` (plus the district's ``mapping`` override file). Every file passes the
+    district gate (``loaders.district_gate``) before anything of it lands. The stages are the
+    spine's (``loaders.spine.load_drop``), which documents ``pipelines_dir``, ``source_label``
+    and ``on_file``; the options are ``loaders.spine.LoadOptions``.
+
+    Raises ``UnknownDistrictError``, ``PackageError`` or ``FormatConfigError`` before anything is
+    written when the district is not in ``registry``, the drop cannot be opened or the mapping
+    file is malformed; ``WarehouseBusy`` when another writer keeps the warehouse past the
+    timeout (``loaders.writer_lock``).
+    """
+    catalog = load_catalog(mapping)
+    options = LoadOptions(max_tombstone_share, force, manifest_complete, hold_back_dependents)
+    return load_drop(
+        location,
+        district_id,
+        database,
+        [OneRosterHandler(catalog), MappedHandler(catalog)],
+        options=options,
+        pipelines_dir=pipelines_dir,
+        registry=registry,
+        source_label=source_label,
+        on_file=on_file,
+    )
+
+
 @dataclass
-class LoadReport:
-    """Outcome of one ``rollcall load``."""
+class _Landing(Landing):
+    """A scanned OneRoster file waiting for dlt, with the tombstone events its bulk mode implies."""
 
-    load_id: str
-    district_id: str
-    status: str
-    oneroster_version: str = "1.1"
-    files: list[FileResult] = field(default_factory=list)
-    error_text: str | None = None
-
-    @property
-    def rows_landed(self) -> int:
-        return sum(f.rows_landed for f in self.files)
-
-    @property
-    def rows_quarantined(self) -> int:
-        return sum(f.rows_quarantined for f in self.files)
-
-
-@dataclass
-class _Landing:
-    """A scanned file waiting for dlt, with the tombstone events its bulk mode implies."""
-
-    result: FileResult
-    spec: FileSpec
-    scan: CsvScan
-    lineage: Lineage
+    spec: FileSpec | None = None
+    scan: CsvScan | None = None
+    lineage: Lineage | None = None
     tombstones: pa.Table | None = None
 
 
-def new_load_id() -> str:
-    return f"{utc_now():%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:6]}"
+class OneRosterHandler(FormatHandler):
+    """OneRoster 1.0-1.2 and OneRoster+ files, recognised by name (``seeds/oneroster_fields.csv``)."""
+
+    name = "oneroster"
+    not_named = "not a OneRoster file name"
+
+    def __init__(self, catalog: FormatCatalog) -> None:
+        self.catalog = catalog  # a OneRoster-named file may be a mapped layout (_mapped_instead)
+        self.manifest: dict[str, str] = {}
+        self.version = "1.1"
+        self.seen_entities: dict[str, str] = {}
+
+    def ensure_tables(self, con: duckdb.DuckDBPyConnection) -> None:
+        ensure_raw_tables(con)
+
+    def begin(self, ctx: DropContext) -> None:
+        self.manifest = read_manifest(ctx.files)
+        self.version = ctx.report.oneroster_version = oneroster_version(self.manifest, ctx.files)
+
+    def claims_name(self, ctx: DropContext, plan: PlannedFile) -> bool:
+        plan.target = spec_for_file_name(plan.package_file.name)
+        if plan.target is None:
+            return False
+        plan.result.entity, plan.result.raw_table = plan.target.name, plan.target.table
+        return True
+
+    def keeps_named(self, ctx: DropContext, plan: PlannedFile) -> bool:
+        return not _mapped_instead(plan, self.catalog, self.version)
+
+    def unplanned(self, ctx: DropContext) -> list[FileResult]:
+        return missing_from_manifest(self.manifest, ctx.files) if ctx.options.manifest_complete else []
+
+    def evidence(self, ctx: DropContext, plan: PlannedFile, evidence: Evidence) -> None:
+        _oneroster_evidence(ctx.con, plan, evidence)
+
+    def schools(self, ctx: DropContext) -> set[str]:
+        """School ids of the district's OneRoster orgs (any org that is not the district)."""
+        rows = ctx.con.execute(
+            f"""select distinct trim(value) from (
+                   select sourced_id as value from {RAW_SCHEMA}.orgs
+                   where _district_id = $district and type is distinct from 'district'
+                   union all
+                   select identifier from {RAW_SCHEMA}.orgs
+                   where _district_id = $district and type is distinct from 'district'
+               ) where nullif(trim(value), '') is not null""",
+            {"district": ctx.district_id},
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    def order(self, plans: list[PlannedFile]) -> list[PlannedFile]:
+        """Files with fewer prerequisites first, so a refusal is known before its dependents."""
+        return sorted(plans, key=lambda plan: dependency_rank(plan.target.name))
+
+    def held_back(self, ctx: DropContext, plan: PlannedFile) -> str | None:
+        return held_back_reason(plan.target.name, _refused_entities(ctx.report.files))
+
+    def prepare(self, ctx: DropContext, plan: PlannedFile) -> Landing | None:
+        return _prepare_file(ctx, plan, self.manifest, self.version, self.seen_entities)
+
+    def land(self, ctx: DropContext, landings: list[Landing]) -> list[str]:
+        load_id = _run_dlt(ctx.con, landings, ctx.pipelines_dir, ctx.scratch, ctx.pipelines)
+        return [load_id] if load_id else []
 
 
 def read_manifest(files: list[PackageFile]) -> dict[str, str]:
@@ -289,279 +352,17 @@ def _tombstone_events(
     return events
 
 
-def _already_landed(con: duckdb.DuckDBPyConnection, district_id: str, entity: str, file_sha256: str) -> str | None:
-    """The load that landed this exact file, if re-landing it would change nothing: the file is
-    the latest one landed for the entity, or it is a delta file that was landed before."""
-    row = con.execute(
-        """with landed as (
-               select load_id, file_sha256, mode,
-                      row_number() over (order by started_at desc) as recency
-               from audit.file_log
-               where district_id = ? and entity = ? and status = 'loaded'
-           )
-           select load_id from landed
-           where file_sha256 = ? and (recency = 1 or mode = 'delta')
-           order by recency limit 1""",
-        [district_id, entity, file_sha256],
-    ).fetchone()
-    return row[0] if row else None
-
-
-@dataclass
-class _Planned:
-    """A file of the drop with what it was recognised as (OneRoster spec or mapped format)."""
-
-    package_file: PackageFile
-    result: FileResult
-    spec: FileSpec | None = None
-    match: HeaderMatch | None = None
-    header: list[str] | None = None
-
-
-def load_package(
-    location: str | Path,
-    district_id: str,
-    database: str | Path,
-    *,
-    pipelines_dir: str | Path | None = None,
-    max_tombstone_share: float = DEFAULT_MAX_TOMBSTONE_SHARE,
-    force: bool = False,
-    registry: Path = REGISTRY_PATH,
-    source_label: str | None = None,
-    mapping: Path | None = None,
-    on_file: Callable[[FileResult], None] | None = None,
-    manifest_complete: bool = True,
-    hold_back_dependents: bool = True,
-) -> LoadReport:
-    """Load a folder/zip/CSV drop for ``district_id`` into the DuckDB file ``database``.
-
-    OneRoster(+) files are recognised by name; any other CSV by its header against the layouts
-    in ``config/formats`` (plus the district's ``mapping`` override file). Every file passes the
-    district gate (``loaders.district_gate``) before anything of it lands.
-
-    ``source_label`` is what ``audit.load_log.source_path`` records (default: ``location``); pull
-    sources that materialise a package in a temporary folder pass the URL they pulled from.
-
-    ``pipelines_dir`` is dlt's working folder (default: ``pipelines_dir_for(database)``).
-    ``on_file`` (progress) is called with a file's result each time it is recorded in the audit.
-
-    ``manifest_complete``: the drop holds every file its manifest lists as bulk or delta, and a
-    missing one is reported as refused; pulls of a part of a drop pass False.
-    ``hold_back_dependents``: files whose references depend on a refused file are held back
-    (refused with the reason); `rollcall check` passes False to report every file's own problems.
-
-    Raises ``UnknownDistrictError``, ``PackageError`` or ``FormatConfigError`` before anything is
-    written when the district is not in ``registry``, the drop cannot be opened or the mapping
-    file is malformed; ``WarehouseBusy`` when another writer keeps the warehouse past the
-    timeout (``loaders.writer_lock``).
-    """
-    target = get_district(district_id, registry)  # refuse unknown districts before touching the warehouse
-    districts = load_registry(registry)
-    catalog = load_catalog(mapping)
-    for key, value in DLT_DEFAULTS.items():
-        os.environ.setdefault(key, value)
-    database = Path(database).resolve()  # a symlinked warehouse keeps its dlt state beside the real file
-    database.parent.mkdir(parents=True, exist_ok=True)
-    pipelines_dir = Path(pipelines_dir or pipelines_dir_for(database))
-
-    load_id = new_load_id()
-    started_at = utc_now()
-    with (
-        writer_lock(database),
-        open_package(location) as files,
-        connect_writer(database) as con,
-        tempfile.TemporaryDirectory(prefix="rollcall-load-") as scratch,
-    ):
-        audit = AuditLog(con)
-        audit.mark_interrupted()  # loads still 'running' died: we hold the writer lock
-        clear_packages(pipelines_dir)  # and whatever packages they left
-        _report_files(audit, on_file)
-        ensure_raw_tables(con)
-        ensure_mapped_raw_tables(con, catalog)
-        audit.start_load(load_id, district_id, source_label or str(location), started_at)
-        fault_point("load_started")
-        files = prepare_texts(files, Path(scratch))
-        manifest = read_manifest(files)
-        version = oneroster_version(manifest, files)
-        report = LoadReport(load_id, district_id, "running", version)
-
-        planned = _plan_files(files, catalog, report, version)
-        report.files += missing_from_manifest(manifest, files) if manifest_complete else []
-        for result in report.files:
-            if result.status == "refused":
-                audit.record_file(load_id, district_id, result)
-        candidates = [plan for plan in planned if plan.result.status != "refused"]
-        evidence = {plan.package_file.name: _evidence(con, plan) for plan in candidates}
-        decisions = judge_drop(con, evidence, target, districts)
-        drop_schools = set().union(*(e.schools for e in evidence.values()))
-        first_load = judge_by_schools(decisions, drop_schools, known_schools(con, district_id, catalog, []), target)
-        record_decisions(con, load_id, district_id, decisions)
-        for plan in candidates:
-            decision = decisions[plan.package_file.name]
-            if not decision.accepted:
-                plan.result.refuse(f"district gate: {decision.reason}")
-                audit.record_file(load_id, district_id, plan.result)
-        accepted = [plan for plan in candidates if decisions[plan.package_file.name].accepted]
-        if first_load and accepted:  # shown once, on the drop's first file
-            accepted[0].result.warn("district_first_load", first_load[0])
-
-        seen_entities: dict[str, str] = {}
-        landings: list[_Landing] = []
-        for plan in sorted((p for p in accepted if p.spec is not None), key=lambda p: dependency_rank(p.spec.name)):
-            held_back = hold_back_dependents and held_back_reason(plan.spec.name, _refused_entities(report))
-            if held_back:
-                plan.result.refuse(held_back)
-                audit.record_file(load_id, district_id, plan.result)
-                continue
-            try:
-                landing = _prepare_file(
-                    con,
-                    plan.package_file,
-                    plan.result,
-                    manifest,
-                    version,
-                    seen_entities,
-                    district_id,
-                    load_id,
-                    started_at,
-                    max_tombstone_share,
-                    force,
-                    Path(scratch),
-                )
-            except FileRefused as exc:
-                plan.result.refuse(str(exc))
-                landing = None
-            if landing is not None:
-                landings.append(landing)
-            audit.record_file(load_id, district_id, plan.result)
-
-        mapped: list[MappedLanding] = []
-        # formats that point at schools go last: this drop's student and staff files define them
-        mapped_plans = sorted(
-            (p for p in accepted if p.match is not None),
-            key=lambda p: any(c.references for c in p.match.format.columns),
-        )
-        for plan in mapped_plans:
-            try:
-                needs_schools = any(c.references == "school" for c in plan.match.format.columns)
-                schools = known_schools(con, district_id, catalog, mapped) if needs_schools else None
-                landing = prepare_mapped_file(
-                    con,
-                    plan.package_file,
-                    plan.header,
-                    plan.match,
-                    plan.result,
-                    district_id,
-                    load_id,
-                    started_at,
-                    schools,
-                    _already_landed,
-                )
-            except FileRefused as exc:
-                plan.result.refuse(str(exc))
-                landing = None
-            if landing is not None:
-                mapped.append(landing)
-            audit.record_file(load_id, district_id, plan.result)
-
-        fault_point("files_prepared")
-        dlt_load_id = None
-        pipelines: list[dlt.Pipeline] = []
-        try:
-            if landings:
-                dlt_load_id = _run_dlt(con, landings, pipelines_dir, Path(scratch), pipelines)
-            if mapped:
-                mapped_load_ids = run_dlt_mapped(con, mapped, pipelines_dir, pipelines)
-                dlt_load_id = dlt_load_id or next(iter(mapped_load_ids), None)
-        except Exception as exc:  # dlt failures are reported per file, never swallowed
-            message = f"landing failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"
-            for result in [landing.result for landing in landings] + [landing.result for landing in mapped]:
-                result.status, result.error_text = "failed", message
-                result.finished_at = utc_now()
-                audit.record_file(load_id, district_id, result)
-            report.status, report.error_text = "failed", message
-            audit.finish_load(load_id, "failed", report.files, dlt_load_id, message, version)
-            for pipeline in pipelines:
-                discard_packages(pipeline)
-            return report
-
-        fault_point("dlt_landed")
-        for landing in landings:
-            _verify_landed(con, landing, load_id)
-            audit.record_file(load_id, district_id, landing.result)
-            fault_point("file_verified")
-        for landing in mapped:
-            verify_mapped(con, landing, load_id)
-            keep_quarantined_current(con, landing, district_id, load_id, started_at)
-            audit.record_file(load_id, district_id, landing.result)
-        for pipeline in pipelines:
-            discard_packages(pipeline)
-        fault_point("packages_discarded")
-
-        problems = any(f.status in ("refused", "failed") or f.rows_quarantined for f in report.files)
-        report.status = "partial" if problems else "succeeded"
-        if all(f.status == "refused" for f in report.files):  # nothing landed: an empty or refused drop
-            report.status = "refused"
-            report.error_text = "every file was refused" if report.files else "the drop holds no files"
-        audit.finish_load(load_id, report.status, report.files, dlt_load_id, report.error_text, version)
-        fault_point("load_finished")
-        return report
-
-
-def _refused_entities(report: LoadReport) -> dict[str, FileResult]:
+def _refused_entities(files: list[FileResult]) -> dict[str, FileResult]:
     """OneRoster entities of the drop whose only files were refused, by lower-case name (a file
     the manifest lists but the drop lacks holds nothing back: the previous state stays)."""
-    refused = {f.entity.lower(): f for f in report.files if f.status == "refused" and f.entity and f.file_sha256}
-    for f in report.files:
+    refused = {f.entity.lower(): f for f in files if f.status == "refused" and f.entity and f.file_sha256}
+    for f in files:
         if f.status != "refused" and f.entity:
             refused.pop(f.entity.lower(), None)
     return refused
 
 
-def _plan_files(files: list[PackageFile], catalog: FormatCatalog, report: LoadReport, version: str) -> list[_Planned]:
-    """Recognise every file: a OneRoster(+) name, else a mapped layout by its header. A file with
-    a OneRoster name whose header is not OneRoster's but fits a mapped layout (an SIS export
-    called ``enrollments.csv``) is read as that layout. The package's notes become warnings, its
-    refusals (escaping links, undecidable text) refused files."""
-    planned = []
-    for package_file in files:
-        size = package_file.path.stat().st_size if not package_file.refusal else 0
-        result = FileResult(package_file.name, package_file.sha256, size)
-        report.files.append(result)
-        plan = _Planned(package_file, result)
-        planned.append(plan)
-        for code, detail in package_file.notes:
-            result.warn(code, detail)
-        plan.spec = spec_for_file_name(package_file.name)
-        if plan.spec is not None:
-            result.entity, result.raw_table = plan.spec.name, plan.spec.table
-        if package_file.refusal:
-            result.refuse(package_file.refusal)
-            continue
-        if plan.spec is not None and not _mapped_instead(plan, catalog, version):
-            continue
-        result.entity = result.raw_table = None
-        plan.spec = None
-        if not package_file.name.lower().endswith((".csv", ".txt")):
-            result.refuse(
-                "not a OneRoster file name, and not a CSV file (see docs/oneroster-plus.md, docs/sis-formats.md)"
-            )
-            continue
-        try:
-            plan.header = read_header(package_file.path)
-        except FileRefused as exc:
-            result.refuse(str(exc))
-            continue
-        plan.match, why = detect_format(catalog, package_file.name, plan.header)
-        if plan.match is None:
-            result.refuse(f"not a OneRoster file name, and {why}")
-        else:
-            result.entity = plan.match.format.name
-            result.raw_table = plan.match.format.qualified_table
-    return planned
-
-
-def _mapped_instead(plan: _Planned, catalog: FormatCatalog, version: str) -> bool:
+def _mapped_instead(plan: PlannedFile, catalog: FormatCatalog, version: str) -> bool:
     """True when a OneRoster-named file lacks OneRoster's required columns but fits a mapped
     layout better than OneRoster's own field names (recorded as a ``read_as_layout`` warning).
     A OneRoster header with a fault (a duplicated column) stays OneRoster, and is refused."""
@@ -570,42 +371,26 @@ def _mapped_instead(plan: _Planned, catalog: FormatCatalog, version: str) -> boo
     except FileRefused:
         return False
     try:
-        map_header(header, plan.spec, FileResult(plan.package_file.name, "", 0), version)
+        map_header(header, plan.target, FileResult(plan.package_file.name, "", 0), version)
         return False
     except FileRefused:
         match, _ = detect_format(catalog, plan.package_file.name, header)
     if match is None:
         return False
-    known = plan.spec.lookup()
+    known = plan.target.lookup()
     oneroster_share = sum(1 for h in header if h.strip().lower() in known) / max(len(header), 1)
     if oneroster_share >= header_share(match, header):
         return False
     plan.result.warn(
         "read_as_layout",
-        f"named like OneRoster {plan.spec.name}.csv, but its header is the {match.format.name} layout "
+        f"named like OneRoster {plan.target.name}.csv, but its header is the {match.format.name} layout "
         f"({len(match.columns)}/{len(match.format.columns)} columns)",
     )
     return True
 
 
-def _evidence(con: duckdb.DuckDBPyConnection, plan: _Planned) -> Evidence:
-    """District ids and names the file carries (OneRoster district orgs; a layout's district
-    columns), and its school ids; a read failure is the evidence's ``error``."""
-    evidence = Evidence()
-    try:
-        if plan.spec is not None:
-            _oneroster_evidence(con, plan, evidence)
-        else:
-            _mapped_evidence(con, plan, evidence)
-    except UnicodeDecodeError as exc:
-        evidence.error = f"not valid UTF-8 at byte {exc.start} of a line"
-    except (csv.Error, FileRefused, duckdb.Error) as exc:
-        evidence.error = str(exc).splitlines()[0]
-    return evidence
-
-
-def _oneroster_evidence(con: duckdb.DuckDBPyConnection, plan: _Planned, evidence: Evidence) -> None:
-    if plan.spec.name in ("classes", "enrollments"):  # school ids only: the parser refuses an unreadable file
+def _oneroster_evidence(con: duckdb.DuckDBPyConnection, plan: PlannedFile, evidence: Evidence) -> None:
+    if plan.target.name in ("classes", "enrollments"):  # school ids only: the parser refuses an unreadable file
         try:
             header = [h.strip().lower() for h in read_header(plan.package_file.path)]
             if "schoolsourcedid" in header:
@@ -613,7 +398,7 @@ def _oneroster_evidence(con: duckdb.DuckDBPyConnection, plan: _Planned, evidence
                 evidence.schools.update(*distinct_values(con, plan.package_file.path, [position], len(header)))
         except (FileRefused, duckdb.Error):
             pass
-    if plan.spec.name != "orgs":
+    if plan.target.name != "orgs":
         return
     with plan.package_file.path.open(newline="", encoding="utf-8-sig") as handle:
         for row in csv.DictReader(handle):
@@ -631,41 +416,15 @@ def _oneroster_evidence(con: duckdb.DuckDBPyConnection, plan: _Planned, evidence
                 evidence.names.add(lowered["name"])
 
 
-def _mapped_evidence(con: duckdb.DuckDBPyConnection, plan: _Planned, evidence: Evidence) -> None:
-    fmt, match = plan.match.format, plan.match
-    id_positions = [match.columns[c] for c in fmt.district_id_columns if c in match.columns]
-    name_positions = [match.columns[c] for c in fmt.district_name_columns if c in match.columns]
-    school_positions = [
-        position
-        for column, position in match.columns.items()
-        if any(c.name == column and (c.name == "school_id" or c.references == "school") for c in fmt.columns)
-    ]
-    width = len(plan.header or [])
-    for values in distinct_values(con, plan.package_file.path, id_positions, width):
-        evidence.ids.update(values)
-    for values in distinct_values(con, plan.package_file.path, name_positions, width):
-        evidence.names.update(values)
-    for values in distinct_values(con, plan.package_file.path, school_positions, width):
-        evidence.schools.update(values)
-
-
 def _prepare_file(
-    con: duckdb.DuckDBPyConnection,
-    package_file: PackageFile,
-    result: FileResult,
+    ctx: DropContext,
+    plan: PlannedFile,
     manifest: dict[str, str],
     version: str,
     seen_entities: dict[str, str],
-    district_id: str,
-    load_id: str,
-    started_at,
-    max_tombstone_share: float,
-    force: bool,
-    scratch: Path,
 ) -> _Landing | None:
     """Decide what happens to one file; returns what to land, or None (skipped). Raises FileRefused."""
-    spec = spec_for_file_name(package_file.name)
-    assert spec is not None  # recognised in _plan_files
+    package_file, result, spec = plan.package_file, plan.result, plan.target
     result.entity, result.raw_table = spec.name, spec.table
     if spec.name in seen_entities:
         raise FileRefused(f"a second {spec.name} file in one drop (first: {seen_entities[spec.name]})")
@@ -677,22 +436,18 @@ def _prepare_file(
         result.mode, result.status, result.finished_at = "absent", "skipped", utc_now()
         result.error_text = f"manifest marks {spec.name} as absent: the file is not applied"
         return None
-    previous = _already_landed(con, district_id, spec.name, package_file.sha256)
-    if previous:
-        result.mode, result.status, result.finished_at = mode, "skipped", utc_now()
-        result.error_text = f"identical file already loaded by load {previous}"
+    if skip_if_landed(ctx, result, spec.name, mode):
         return None
-    _drop_unverified_attempts(con, spec, district_id, package_file.sha256)
-    lineage = Lineage(district_id, package_file.name, package_file.sha256, load_id, started_at, mode)
-    scan = scan_oneroster_csv(con, package_file.path, spec, lineage, result, version, scratch)
+    _drop_unverified_attempts(ctx.con, spec, ctx.district_id, package_file.sha256)
+    lineage = Lineage(ctx.district_id, package_file.name, package_file.sha256, ctx.load_id, ctx.started_at, mode)
+    scan = scan_oneroster_csv(ctx.con, package_file.path, spec, lineage, result, version)
     tombstones = None
     if result.mode == "bulk" and spec.name != "manifest":
-        tombstones = _tombstone_events(con, spec, scan, lineage, result, max_tombstone_share, force)
-    con.execute(  # leftovers of an earlier attempt at this file that failed mid-way
-        f"delete from {RAW_SCHEMA}.{spec.table} where _district_id = ? and _file_sha256 = ?",
-        [district_id, package_file.sha256],
-    )
-    return _Landing(result, spec, scan, lineage, tombstones)
+        options = ctx.options
+        tombstones = _tombstone_events(ctx.con, spec, scan, lineage, result, options.max_tombstone_share, options.force)
+    table = f"{RAW_SCHEMA}.{spec.table}"
+    delete_leftovers(ctx, table, package_file.sha256)
+    return _Landing(result, table, f"_change_kind = '{FILE_ROW}'", spec, scan, lineage, tombstones)
 
 
 def _drop_unverified_attempts(con: duckdb.DuckDBPyConnection, spec: FileSpec, district_id: str, sha256: str) -> None:
@@ -713,24 +468,6 @@ def _drop_unverified_attempts(con: duckdb.DuckDBPyConnection, spec: FileSpec, di
             )""",
         {"district": district_id, "sha": sha256},
     )
-
-
-def _verify_landed(con: duckdb.DuckDBPyConnection, landing: _Landing, load_id: str) -> None:
-    """Count the file's rows back from the raw table; rows read must equal landed + quarantined."""
-    result = landing.result
-    landed = con.execute(
-        f"""select count(*) from {RAW_SCHEMA}.{landing.spec.table}
-            where _load_id = ? and _file_sha256 = ? and _change_kind = '{FILE_ROW}'""",
-        [load_id, result.file_sha256],
-    ).fetchone()[0]
-    result.rows_landed, result.finished_at = landed, utc_now()
-    if result.rows_read == landed + result.rows_quarantined:
-        result.status = "loaded"
-    else:
-        result.status = "failed"
-        result.error_text = (
-            f"row accounting mismatch: read {result.rows_read}, landed {landed}, quarantined {result.rows_quarantined}"
-        )
 
 
 def _dlt_columns(spec: FileSpec) -> dict[str, dict]:
@@ -793,16 +530,3 @@ def _run_dlt(
         info = pipeline.run(resources)
     info.raise_on_failed_jobs()
     return info.loads_ids[-1] if info.loads_ids else None
-
-
-def _report_files(audit: AuditLog, on_file: Callable[[FileResult], None] | None) -> None:
-    """Progress hook: ``on_file`` sees every file result the audit records."""
-    if on_file is None:
-        return
-    record_file = audit.record_file
-
-    def record_and_report(load_id: str, district_id: str, result: FileResult) -> None:
-        record_file(load_id, district_id, result)
-        on_file(result)
-
-    audit.record_file = record_and_report

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from loaders.raw_tables import EXTRAS_COLUMN as EXTRAS_COLUMN  # re-exported beside the lineage columns
 from rollcall.settings import FIELD_TABLE_PATH
 
 # Lineage columns added to every landed row, in table order.
@@ -27,7 +28,6 @@ LINEAGE_COLUMNS = (
     "_loaded_at",
 )
 FILE_ROW, BULK_TOMBSTONE = "file_row", "bulk_tombstone"
-EXTRAS_COLUMN = "_extras"
 
 
 def snake_case(name: str) -> str:

@@ -6,10 +6,11 @@ See docs/rest.md for the source settings.
 
 from loaders.oneroster_rest.config import ENTITIES, RestConfigError, RestSourceConfig
 from loaders.oneroster_rest.errors import RestAuthError, RestPullError
-from loaders.oneroster_rest.pipeline import pull, read_source_file
+from loaders.oneroster_rest.pipeline import SOURCE, pull, read_source_file
 
 __all__ = [
     "ENTITIES",
+    "SOURCE",
     "RestAuthError",
     "RestConfigError",
     "RestPullError",

@@ -17,22 +17,25 @@ from __future__ import annotations
 import csv
 import logging
 import tempfile
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
 from loaders.audit import utc_now
-from loaders.oneroster.pipeline import LoadReport, load_package
+from loaders.oneroster.pipeline import load_package
 from loaders.oneroster.settings import file_specs
 from loaders.oneroster_rest.client import EndpointPull, EntityPull, OneRosterClient
 from loaders.oneroster_rest.config import ENTITIES, RestConfigError, RestSourceConfig
 from loaders.oneroster_rest.errors import RestPullError
 from loaders.oneroster_rest.records import RecordWriter, flatten_record
 from loaders.oneroster_rest.state import EntityState, read_state, save_state
-from loaders.registry import REGISTRY_PATH, get_district
+from loaders.registry import get_district
+from loaders.source_config import read_yaml
+from loaders.sources import PullRequest, PullSource
+from loaders.spine import LoadReport
 
 log = logging.getLogger("rollcall.rest")
 
@@ -73,9 +76,11 @@ def resolve_entities(entities: list[str] | None) -> list[str]:
         elif key in file_specs() and key != "manifest":
             log.info("%s: not served by OneRoster REST 1.1 rostering; skipped", file_specs()[key].name)
         else:
-            raise RestConfigError(f"unknown entity {name!r}; expected some of {', '.join(ENTITIES)}")
+            raise RestConfigError(f"unknown entity {name!r}; expected some of {', '.join(ENTITIES)}", key="entities")
     if not chosen:
-        raise RestConfigError(f"none of the entities asked for is served over OneRoster REST ({', '.join(ENTITIES)})")
+        raise RestConfigError(
+            f"none of the entities asked for is served over OneRoster REST ({', '.join(ENTITIES)})", key="entities"
+        )
     return [e for e in ENTITIES if e in chosen]
 
 
@@ -176,12 +181,7 @@ def _write_manifest(folder: Path, pulls: list[EntityPull]) -> None:
 def read_source_file(path: str | Path, name: str | None = None) -> dict[str, Any]:
     """The source entry in a YAML file: the file's one mapping, or the ``kind: oneroster_rest``
     entry of its ``sources`` list (the one called ``name`` when there are several)."""
-    try:
-        entry = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RestConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise RestConfigError(f"{path} is not valid YAML ({type(exc).__name__})") from None
+    entry = read_yaml(path, RestConfigError)
     if isinstance(entry, dict) and isinstance(entry.get("sources"), list):
         candidates = [
             s
@@ -190,63 +190,62 @@ def read_source_file(path: str | Path, name: str | None = None) -> dict[str, Any
         ]
         if len(candidates) != 1:
             which = f"called {name!r}" if name else "(name one with --name)"
-            raise RestConfigError(f"{path}: {len(candidates)} oneroster_rest sources {which}; expected exactly one")
+            reason = f"{len(candidates)} oneroster_rest sources {which}; expected exactly one"
+            raise RestConfigError(reason, key="sources", where=str(path))
         entry = candidates[0]
     if not isinstance(entry, dict):
-        raise RestConfigError(f"{path} must hold one source entry (a mapping with kind: oneroster_rest)")
+        raise RestConfigError("must hold one source entry (a mapping with kind: oneroster_rest)", where=str(path))
     return dict(entry)
 
 
-def pull(
-    source: dict[str, Any],
-    *,
-    district_id: str,
-    database: Path,
-    entities: list[str] | None = None,
-    full: bool = False,
-    registry: Path = REGISTRY_PATH,
-    pipelines_dir: Path | None = None,
-) -> LoadReport:
-    """Pull ``entities`` (default: all seven roster entities) from the OneRoster REST source
-    ``source`` (one parsed YAML source entry) for ``district_id`` into the DuckDB file ``database``.
+class RestPullSource(PullSource):
+    """``kind: oneroster_rest``: settings in ``loaders.oneroster_rest.config.RestSourceConfig``."""
 
-    Each entity is pulled in full the first time, when ``full`` is set, or every
-    ``full_pull_every_days``; otherwise only the records modified since the last landed pull.
-    Returns ``load_package``'s report. Raises ``RestConfigError`` (bad entry, missing secret
-    variable), ``UnknownDistrictError`` (district not in ``registry``) or ``RestPullError`` (the
-    server failed or refused; nothing was written) — all with one-line messages.
-    """
-    config = RestSourceConfig.from_source(source)
-    get_district(district_id, registry)  # refuse unknown districts before any request
-    wanted = resolve_entities(entities)
-    database = Path(database)
-    try:
-        state = read_state(database, district_id, config.base_url)
-    except duckdb.Error as exc:
-        raise RestPullError(f"cannot open the warehouse {database}: {str(exc).splitlines()[0]}") from None
-    client = OneRosterClient(config)
+    kind = "oneroster_rest"
 
-    with tempfile.TemporaryDirectory(prefix="rollcall-rest-") as tmp:  # private (0700), removed on exit
-        folder = Path(tmp)
-        pulls = [_pull_entity(client, folder, entity, *plan_mode(state.get(entity), full, config)) for entity in wanted]
-        _write_manifest(folder, pulls)
-        report = load_package(
-            folder,
-            district_id,
-            database,
-            pipelines_dir=pipelines_dir,
-            max_tombstone_share=config.max_tombstone_share,
-            registry=registry,
-            source_label=config.base_url,
-        )
+    def settings(self, entry: Mapping[str, Any]) -> RestSourceConfig:
+        return RestSourceConfig.from_source(entry)
 
-    if report.status != "failed":
-        landed = {f.entity for f in report.files if f.status in ("loaded", "skipped")}
-        save_state(
-            database,
-            district_id,
-            config.base_url,
-            report.load_id,
-            {p.entity: (p.max_modified, p.mode == "bulk") for p in pulls if p.entity in landed},
-        )
-    return report
+    def run(self, entry: Mapping[str, Any], request: PullRequest) -> LoadReport:
+        """Pull ``request.entities`` (default: all seven roster entities) from the source.
+
+        Each entity is pulled in full the first time, when ``full`` is set, or every
+        ``full_pull_every_days``; otherwise only the records modified since the last landed pull.
+        Returns ``load_package``'s report. Raises ``RestConfigError`` (bad entry, missing secret
+        variable), ``UnknownDistrictError`` (district not in the registry) or ``RestPullError``
+        (the server failed or refused; nothing was written) — all with one-line messages.
+        """
+        config = self.settings(entry)
+        district_id, database = request.district_id, request.database
+        get_district(district_id, request.registry)  # refuse unknown districts before any request
+        wanted = resolve_entities(request.entities)
+        try:
+            state = read_state(database, district_id, config.base_url)
+        except duckdb.Error as exc:
+            raise RestPullError(f"cannot open the warehouse {database}: {str(exc).splitlines()[0]}") from None
+        client = OneRosterClient(config)
+
+        with tempfile.TemporaryDirectory(prefix="rollcall-rest-") as tmp:  # private (0700), removed on exit
+            folder = Path(tmp)
+            pulls = [
+                _pull_entity(client, folder, entity, *plan_mode(state.get(entity), request.full, config))
+                for entity in wanted
+            ]
+            _write_manifest(folder, pulls)
+            options = request.load_arguments(config.max_tombstone_share, source_label=config.base_url)
+            report = load_package(folder, district_id, database, **options)
+
+        if report.status != "failed":
+            landed = {f.entity for f in report.files if f.status in ("loaded", "skipped")}
+            save_state(
+                database,
+                district_id,
+                config.base_url,
+                report.load_id,
+                {p.entity: (p.max_modified, p.mode == "bulk") for p in pulls if p.entity in landed},
+            )
+        return report
+
+
+SOURCE = RestPullSource()
+pull = SOURCE.pull

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from loaders.audit import AUDIT_SCHEMA, utc_now
-from loaders.writer_lock import connect_writer, writer_lock
+from loaders.writer_lock import writer_transaction
 
 STATE_TABLE = f"{AUDIT_SCHEMA}.rest_pull_state"
 
@@ -75,9 +75,7 @@ def save_state(
     if not updates:
         return
     now = utc_now()
-    with writer_lock(database), connect_writer(database) as con:
-        con.execute(DDL)
-        con.execute("begin transaction")
+    with writer_transaction(database, DDL) as con:
         for entity, (cursor_value, full) in updates.items():
             previous = con.execute(
                 f"""select cursor_value, last_full_pull_at from {STATE_TABLE}
@@ -97,7 +95,6 @@ def save_state(
                     load_id,
                 ],
             )
-        con.execute("commit")
 
 
 def parse_instant(value: object) -> datetime | None:

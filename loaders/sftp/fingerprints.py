@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from loaders.audit import AUDIT_SCHEMA, utc_now
-from loaders.writer_lock import connect_writer, writer_lock
+from loaders.writer_lock import connect_writer, writer_lock, writer_transaction
 
 TABLE = f"{AUDIT_SCHEMA}.sftp_files"
 
@@ -87,9 +87,7 @@ def write_prints(database: Path, district_id: str, source_url: str, prints: Iter
     if not prints:
         return
     recorded_at = utc_now()
-    with writer_lock(database), connect_writer(database) as con:
-        con.execute(DDL)
-        con.execute("begin transaction")
+    with writer_transaction(database, DDL) as con:
         for remote_name in sorted({p.remote_name for p in prints}):
             con.execute(
                 f"delete from {TABLE} where district_id = ? and source_url = ? and remote_name = ?",
@@ -114,4 +112,3 @@ def write_prints(database: Path, district_id: str, source_url: str, prints: Iter
                 for p in prints
             ],
         )
-        con.execute("commit")

@@ -28,12 +28,14 @@ from fsspec import AbstractFileSystem
 
 from loaders.audit import FileResult, utc_now
 from loaders.folder_source import MANIFEST, entity_of, is_wanted, place, resolve_entities
-from loaders.oneroster.pipeline import DEFAULT_MAX_TOMBSTONE_SHARE, LoadReport, load_package
+from loaders.oneroster.pipeline import load_package
 from loaders.package import PackageError, open_package, sha256_of
-from loaders.registry import REGISTRY_PATH, get_district
+from loaders.registry import get_district
 from loaders.sftp.connection import open_sftp
 from loaders.sftp.fingerprints import SETTLED, MemberPrint, read_prints, write_prints
-from loaders.sftp.settings import SftpError, SftpSettings, is_pickup_name, parse_source
+from loaders.sftp.settings import SftpConfigError, SftpError, SftpSettings, is_pickup_name, parse_source
+from loaders.sources import PullRequest, PullSource
+from loaders.spine import DEFAULT_MAX_TOMBSTONE_SHARE, LoadReport
 
 _STATUS_RANK = {"succeeded": 0, "partial": 1, "refused": 1, "failed": 2}
 
@@ -292,48 +294,48 @@ class _Pickup:
         )
 
 
-def pull(
-    source: Mapping[str, Any],
-    *,
-    district_id: str,
-    database: Path,
-    entities: list[str] | None = None,
-    full: bool = False,
-    registry: Path = REGISTRY_PATH,
-    pipelines_dir: Path | None = None,
-) -> PullReport:
-    """Pick up the new or changed files of an SFTP source and load them for ``district_id``.
+class SftpPullSource(PullSource):
+    """``kind: sftp``: settings in ``loaders.sftp.settings.SftpSettings``."""
 
-    ``source`` holds ``url`` (``sftp://user@host[:port]/path``), ``identity_file`` (private key)
-    and ``known_hosts`` (default ``~/.ssh/known_hosts``); optionally ``timeout`` (seconds),
-    ``force`` and ``max_tombstone_share`` as for ``rollcall load``. ``entities`` limits which
-    OneRoster files are applied (``None`` = all); ``full`` ignores the remembered fingerprints
-    and downloads every file again (``load_package`` still skips files the warehouse holds).
+    kind = "sftp"
 
-    Raises ``SftpError`` (password configured, unreachable host, refused host key or key, missing
-    folder) and ``UnknownDistrictError`` with one-line messages, before anything is loaded.
-    """
-    settings = parse_source(source)
-    get_district(district_id, registry)
-    try:
-        wanted = resolve_entities(entities)
-    except ValueError as exc:
-        raise SftpError(str(exc)) from None
-    database = Path(database)
-    load_options: dict[str, Any] = {
-        "pipelines_dir": pipelines_dir,
-        "registry": registry,
-        "max_tombstone_share": float(source.get("max_tombstone_share", DEFAULT_MAX_TOMBSTONE_SHARE)),
-        "force": bool(source.get("force", False)),
-    }
-    pickup = _Pickup(settings, district_id, database, wanted, full, load_options)
-    with tempfile.TemporaryDirectory(prefix="rollcall-sftp-") as tmp:
-        work = Path(tmp)
-        with open_sftp(settings) as filesystem:
-            remotes = list_remote(filesystem, settings)
-            csvs = pickup.fetch_csvs(filesystem, remotes, work / "files")
-            zips = pickup.fetch_zips(filesystem, remotes, work / "zips")
-        pickup.apply_csvs(csvs, work / "files")
-        for fetched in zips:
-            pickup.apply_zip(fetched, work)
-    return pickup.report
+    def settings(self, entry: Mapping[str, Any]) -> SftpSettings:
+        return parse_source(entry)
+
+    def run(self, entry: Mapping[str, Any], request: PullRequest) -> PullReport:
+        """Pick up the new or changed files of an SFTP source and load them.
+
+        ``entry`` holds ``url`` (``sftp://user@host[:port]/path``), ``identity_file`` (private
+        key) and ``known_hosts`` (default ``~/.ssh/known_hosts``); optionally ``timeout``
+        (seconds), ``force`` and ``max_tombstone_share`` as for ``rollcall load``.
+        ``request.entities`` limits which OneRoster files are applied (``None`` = all);
+        ``request.full`` ignores the remembered fingerprints and downloads every file again
+        (``load_package`` still skips files the warehouse holds).
+
+        Raises ``SftpError`` (``SftpConfigError`` for the entry: a password configured, no key;
+        unreachable host, refused host key or key, missing folder) and ``UnknownDistrictError``
+        with one-line messages, before anything is loaded.
+        """
+        settings = self.settings(entry)
+        get_district(request.district_id, request.registry)
+        try:
+            wanted = resolve_entities(request.entities)
+        except ValueError as exc:
+            raise SftpConfigError(str(exc), key="entities") from None
+        share = float(entry.get("max_tombstone_share", DEFAULT_MAX_TOMBSTONE_SHARE))
+        load_options = request.load_arguments(share, bool(entry.get("force", False)))
+        pickup = _Pickup(settings, request.district_id, request.database, wanted, request.full, load_options)
+        with tempfile.TemporaryDirectory(prefix="rollcall-sftp-") as tmp:
+            work = Path(tmp)
+            with open_sftp(settings) as filesystem:
+                remotes = list_remote(filesystem, settings)
+                csvs = pickup.fetch_csvs(filesystem, remotes, work / "files")
+                zips = pickup.fetch_zips(filesystem, remotes, work / "zips")
+            pickup.apply_csvs(csvs, work / "files")
+            for fetched in zips:
+                pickup.apply_zip(fetched, work)
+        return pickup.report
+
+
+SOURCE = SftpPullSource()
+pull = SOURCE.pull

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from loaders.source_config import ConfigError
+
 DEFAULT_PORT = 22
 DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -32,6 +34,11 @@ PICKUP_SUFFIXES = (".csv", ".zip")
 
 class SftpError(Exception):
     """An SFTP pickup cannot proceed; the message is one line, fit to show an operator."""
+
+
+class SftpConfigError(ConfigError, SftpError):
+    """The SFTP source entry cannot be used (a password, no key, a URL without host or folder);
+    raised before any connection."""
 
 
 @dataclass(frozen=True)
@@ -65,51 +72,55 @@ class SftpSettings:
 
 def _expand(value: Any, what: str) -> Path:
     if not isinstance(value, str | Path) or not str(value).strip():
-        raise SftpError(f"{what} must be a file path")
+        raise SftpConfigError(f"{what} must be a file path", key=what)
     return Path(str(value).strip()).expanduser()
 
 
 def parse_source(source: Mapping[str, Any]) -> SftpSettings:
-    """Validate an SFTP source mapping; raises ``SftpError`` with a one-line reason.
+    """Validate an SFTP source mapping; raises ``SftpConfigError`` with a one-line reason.
 
     A configured password (a ``password`` key, or ``user:password@`` in the URL) is refused.
     """
-    if PASSWORD_KEYS & {str(key).lower() for key in source}:
-        raise SftpError(PASSWORD_REFUSAL)
+    passwords = sorted(PASSWORD_KEYS & {str(key).lower() for key in source})
+    if passwords:
+        raise SftpConfigError(PASSWORD_REFUSAL, key=passwords[0])
     url = source.get("url")
     if not isinstance(url, str) or not url.strip():
-        raise SftpError("an SFTP source needs a url: sftp://user@host[:port]/path")
+        raise SftpConfigError("an SFTP source needs a url: sftp://user@host[:port]/path", key="url")
     parts = urlsplit(url.strip())
     if parts.scheme.lower() != "sftp":
-        raise SftpError(f"not an SFTP URL (expected sftp://user@host[:port]/path): {parts.scheme}://…")
+        raise SftpConfigError(f"not an SFTP URL (expected sftp://user@host[:port]/path): {parts.scheme}://…", key="url")
     if parts.password is not None:
-        raise SftpError(PASSWORD_REFUSAL)
+        raise SftpConfigError(PASSWORD_REFUSAL, key="url")
     if not parts.hostname:
-        raise SftpError("the SFTP URL names no host: sftp://user@host[:port]/path")
+        raise SftpConfigError("the SFTP URL names no host: sftp://user@host[:port]/path", key="url")
     try:
         port = parts.port or DEFAULT_PORT
     except ValueError as exc:
-        raise SftpError(f"the SFTP URL has an invalid port: {exc}") from None
+        raise SftpConfigError(f"the SFTP URL has an invalid port: {exc}", key="url") from None
     username = unquote(parts.username) if parts.username else source.get("username")
     if not username:
-        raise SftpError("the SFTP URL names no user: sftp://user@host[:port]/path")
+        raise SftpConfigError("the SFTP URL names no user: sftp://user@host[:port]/path", key="url")
     path = unquote(parts.path)
     if path in ("", "/"):
-        raise SftpError("the SFTP URL names no folder: sftp://user@host[:port]/path (e.g. /outbox)")
+        raise SftpConfigError("the SFTP URL names no folder: sftp://user@host[:port]/path (e.g. /outbox)", key="url")
     if source.get("identity_file") in (None, ""):
-        raise SftpError("no private key given: set identity_file in the source (or --identity-file)")
+        raise SftpConfigError(
+            "no private key given: set identity_file in the source (or --identity-file)", key="identity_file"
+        )
     identity_file = _expand(source["identity_file"], "identity_file")
     if not identity_file.is_file():
-        raise SftpError(f"private key {identity_file} not found")
+        raise SftpConfigError(f"private key {identity_file} not found", key="identity_file")
     known_hosts = _expand(source.get("known_hosts") or DEFAULT_KNOWN_HOSTS, "known_hosts")
     if not known_hosts.is_file():
-        raise SftpError(
+        raise SftpConfigError(
             f"known_hosts file {known_hosts} not found: the server's host key must be recorded there "
-            "before the first pickup (see docs/sftp.md)"
+            "before the first pickup (see docs/sftp.md)",
+            key="known_hosts",
         )
     timeout = source.get("timeout", DEFAULT_TIMEOUT_SECONDS)
     if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
-        raise SftpError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        raise SftpConfigError(f"timeout must be a positive number of seconds, not {timeout!r}", key="timeout")
     return SftpSettings(parts.hostname, port, str(username), path, identity_file, known_hosts, float(timeout))
 
 

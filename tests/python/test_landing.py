@@ -14,7 +14,7 @@ import pytest
 
 import loaders.oneroster.csv_reader as csv_reader
 from loaders.dlt_pipelines import pipelines_dir_for
-from loaders.oneroster.csv_reader import _row_numbers, row_number_runs
+from loaders.oneroster.csv_reader import row_number_runs, row_numbers
 from loaders.oneroster.pipeline import load_package
 from tests.python.support import PROJECT_ROOT, TINY_PACKAGE, USERS_HEADER, query, user_row, write_package
 
@@ -134,7 +134,7 @@ def test_row_number_runs_number_rows_like_the_setdiff(seed: int) -> None:
         shift = max((s for first, s in runs if first <= ordinal), default=0)
         return ordinal + 1 + shift
 
-    expected = _row_numbers(accepted, np.array(rejected, dtype=np.int64)).tolist()
+    expected = row_numbers(accepted, np.array(rejected, dtype=np.int64)).tolist()
     assert [row_number(ordinal) for ordinal in range(1, accepted + 1)] == expected
 
 
