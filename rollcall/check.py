@@ -421,6 +421,8 @@ class DbtProcess:
             # relative to the working folder: one profile, hence one parse state, for every check
             "ROLLCALL_DUCKDB_PATH": DATABASE_FILE,
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            # the checks' messages count rows from the failing tests' stored rows (dbt_project.yml)
+            "ROLLCALL_STORE_FAILURES": "true",
         }
         self.process = subprocess.Popen(
             # -P: the working folder (the check's temporary files) is not put on the module path

@@ -69,18 +69,21 @@ def stable_path(database: Path) -> Path:
     return link
 
 
-def dbt_target_path(args: tuple[str, ...] = (), *, cli: bool = False) -> Path:
+def dbt_target_path(args: tuple[str, ...] = (), *, cli: bool = False, store_failures: bool = False) -> Path:
     """Where a test's dbt run keeps its artifacts and partial parse.
 
-    dbt parses the whole project again whenever a run's command-line vars differ from the last
-    run's in the same target folder, and every `rollcall build` passes vars of its own (the
-    project's fingerprint). So each kind of run keeps its own folder: rollcall commands (``cli``)
-    the usual one (``$DBT_TARGET_PATH`` or ``target``), plain dbt runs ``dbt/`` inside it, and
-    runs given ``--vars`` one folder per vars text inside those.
+    dbt parses the whole project again whenever a run's command-line vars (or the environment
+    variables its project reads) differ from the last run's in the same target folder, and every
+    `rollcall build` passes vars of its own (the project's fingerprint). So each kind of run keeps
+    its own folder: rollcall commands (``cli``) the usual one (``$DBT_TARGET_PATH`` or ``target``),
+    plain dbt runs ``dbt/`` inside it, runs storing test failures ``store-failures/`` inside those,
+    and runs given ``--vars`` one folder per vars text inside those.
     """
     folder = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_ROOT / "target")
     if not cli:
         folder = folder / "dbt"
+    if store_failures:
+        folder = folder / "store-failures"
     given = [value for option, value in itertools.pairwise(args) if option == "--vars"]
     if given:
         folder = folder / f"vars-{hashlib.sha256(chr(0).join(given).encode()).hexdigest()[:12]}"
@@ -92,20 +95,36 @@ def dbt_target_path(args: tuple[str, ...] = (), *, cli: bool = False) -> Path:
 SKIP_UNIT_TESTS = {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
 
 
-def dbt_env(database: Path, args: tuple[str, ...], *, cli: bool = False, unit_tests: bool = False) -> dict[str, str]:
-    """The environment of a dbt run, or of a rollcall command (``cli``), on ``database``."""
+def dbt_env(
+    database: Path, args: tuple[str, ...], *, cli: bool = False, unit_tests: bool = False, store_failures: bool = False
+) -> dict[str, str]:
+    """The environment of a dbt run, or of a rollcall command (``cli``), on ``database``.
+
+    Every data test still runs and still fails the build as configured; only the table of its
+    failing rows in ``test_failures`` is left out (ROLLCALL_STORE_FAILURES, dbt_project.yml),
+    unless the test reads those tables (``store_failures``): writing one table per data test
+    is about a third of a small build's time. `rollcall check` always stores them (it reads them).
+    """
     return dict(
         os.environ,
         ROLLCALL_DUCKDB_PATH=str(stable_path(database)),
-        DBT_TARGET_PATH=str(dbt_target_path(args, cli=cli)),
+        DBT_TARGET_PATH=str(dbt_target_path(args, cli=cli, store_failures=store_failures)),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        ROLLCALL_STORE_FAILURES=str(store_failures).lower(),
         **({} if unit_tests else SKIP_UNIT_TESTS),
     )
 
 
-def run_rollcall(*args: str, database: Path | None = None, unit_tests: bool = False) -> subprocess.CompletedProcess:
-    """Run the CLI as a user would, in a subprocess (dbt's unit tests only when asked for)."""
-    env = dict(os.environ) if database is None else dbt_env(database, args, cli=True, unit_tests=unit_tests)
+def run_rollcall(
+    *args: str, database: Path | None = None, unit_tests: bool = False, store_failures: bool = False
+) -> subprocess.CompletedProcess:
+    """Run the CLI as a user would, in a subprocess (dbt's unit tests and the tables of failing
+    test rows only when asked for; see ``dbt_env``)."""
+    env = (
+        dict(os.environ)
+        if database is None
+        else dbt_env(database, args, cli=True, unit_tests=unit_tests, store_failures=store_failures)
+    )
     return subprocess.run(
         [sys.executable, "-m", "rollcall.cli", *args],
         cwd=PROJECT_ROOT,
@@ -116,16 +135,17 @@ def run_rollcall(*args: str, database: Path | None = None, unit_tests: bool = Fa
     )
 
 
-def run_dbt(*args: str, database: Path) -> subprocess.CompletedProcess:
+def run_dbt(*args: str, database: Path, store_failures: bool = False) -> subprocess.CompletedProcess:
     """Run dbt on this project against ``database`` (a subprocess, as `rollcall build` would).
 
     No JSON artifacts (manifest, run results): no test reads those of these runs, and writing
-    them is a second or two of every run. The partial parse is still written."""
+    them is a second or two of every run. The partial parse is still written. Failing test rows
+    are stored only when asked for (``dbt_env``)."""
     dbt = Path(sys.executable).parent / "dbt"
     return subprocess.run(
         [str(dbt), *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)],
         cwd=PROJECT_ROOT,
-        env={**dbt_env(database, args), "DBT_WRITE_JSON": "false"},
+        env={**dbt_env(database, args, store_failures=store_failures), "DBT_WRITE_JSON": "false"},
         capture_output=True,
         text=True,
         timeout=900,

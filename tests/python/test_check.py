@@ -224,6 +224,7 @@ def test_clean_district_prints_no_student_names(clean: tuple[Path, CheckRun]) ->
         assert_no_names(run, person_names(list(csv.DictReader(handle))))
 
 
+@pytest.mark.dbt
 def test_clean_district_reports_progress_on_stderr(clean: tuple[Path, CheckRun]) -> None:
     _, run = clean
     report = run.report
@@ -247,6 +248,7 @@ def test_clean_district_reports_progress_on_stderr(clean: tuple[Path, CheckRun])
     assert "rollcall check: dbt" not in run.stdout  # progress goes to stderr, the report to stdout
 
 
+@pytest.mark.dbt
 def test_clean_district_builds_the_models_of_its_files_only(clean: tuple[Path, CheckRun]) -> None:
     package, run = clean
     assert run.report is not None
@@ -257,6 +259,7 @@ def test_clean_district_builds_the_models_of_its_files_only(clean: tuple[Path, C
     assert not {m for m in models if not m.startswith(("stg_", "int_"))}  # marts never run in a check
 
 
+@pytest.mark.dbt
 def test_only_the_first_check_parses_the_project(
     clean: tuple[Path, CheckRun], broken: CheckRun, parse_cache: Path
 ) -> None:
@@ -446,6 +449,7 @@ def sis(tmp_path_factory: pytest.TempPathFactory) -> CheckRun:
     return run_check(SIS_SEED_002, tmp_path_factory.mktemp("check-sis"))
 
 
+@pytest.mark.dbt
 def test_sis_exports_are_checked_with_the_sis_models(sis: CheckRun) -> None:
     assert sis.code == 0, sis.stdout
     report = sis.report
@@ -463,6 +467,7 @@ def test_sis_exports_are_checked_with_the_sis_models(sis: CheckRun) -> None:
     assert sis.leftovers == []
 
 
+@pytest.mark.dbt
 def test_sis_exports_print_no_person_names(sis: CheckRun) -> None:
     names = set()
     for file_name in ("students.csv", "teachers.csv", "guardians.csv"):
@@ -473,6 +478,7 @@ def test_sis_exports_print_no_person_names(sis: CheckRun) -> None:
     assert_no_names(sis, names)
 
 
+@pytest.mark.dbt
 def test_a_drop_without_rows_runs_no_data_test(tmp_path: Path) -> None:
     run = run_check(write_package(tmp_path / "drop", {"users.csv": USERS_HEADER}), tmp_path)
     assert run.code == 0

@@ -259,7 +259,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str
     with duckdb.connect(str(database)) as con:
         write_grand_bend(con)
         write_belleville(con)
-    result = run_dbt("build", "--select", SELECTION, *CAUTIOUS, database=database)
+    # store_failures: a test below reads the failing test's rows
+    result = run_dbt("build", "--select", SELECTION, *CAUTIOUS, database=database, store_failures=True)
     # Belleville's Star is below its minimum: that test, and nothing else, fails the build.
     assert result.returncode == 1, result.stdout[-5000:]
     assert "ERROR=1 SKIP=0" in result.stdout, result.stdout[-5000:]
