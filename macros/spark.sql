@@ -35,15 +35,18 @@
 
 {#-
     Model contracts on Spark. The marts' contracts spell DuckDB's types (varchar, hugeint,
-    timestamp with time zone, varchar[]); on Spark the same contract is checked with each type
-    translated to its Spark spelling: the same names and types as on DuckDB.
+    timestamp with time zone, varchar[]); on Spark each is translated to its Spark spelling (a
+    hugeint is DuckDB's sum of bigints, a bigint on Spark). The
+    model's columns must have the contract's names and types, except a decimal's precision
+    (Spark widens a sum's precision where DuckDB keeps another); the table is then written with
+    the contract's types exactly (each column cast), as on DuckDB.
 -#}
 {% macro spark_contract_type(data_type) -%}
     {%- set spelled = data_type | trim | lower -%}
     {%- set translated = {
         'varchar': 'string',
         'varchar[]': 'array<string>',
-        'hugeint': 'decimal(38,0)',
+        'hugeint': 'bigint',
         'timestamp with time zone': 'timestamp',
         'integer': 'int',
     } -%}
@@ -60,9 +63,25 @@
     {%- endif -%}
     {%- set sql_columns = format_columns(get_column_schema_from_query(sql, config.get('sql_header', none))) -%}
     {%- set yaml_columns = format_columns(get_column_schema_from_query(get_empty_schema_sql(declared))) -%}
-    {%- if sql_columns | map(attribute='formatted') | sort | list != yaml_columns | map(attribute='formatted') | sort | list -%}
+    {%- set any_precision = [] -%}
+    {%- for columns in [sql_columns, yaml_columns] -%}
+        {%- do any_precision.append(columns | map(attribute='formatted') | map('lower') | sort | list
+            | join('|') | replace(' ', '')) -%}
+    {%- endfor -%}
+    {%- set pattern = 'decimal\\(\\d+,' -%}
+    {%- if modules.re.sub(pattern, 'decimal(', any_precision[0]) != modules.re.sub(pattern, 'decimal(', any_precision[1]) -%}
         {%- do exceptions.raise_contract_error(yaml_columns, sql_columns) -%}
     {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__get_select_subquery(sql) -%}
+    select
+        {%- for name, column in model['columns'].items() %}
+        cast({{ name }} as {{ spark_contract_type(column['data_type']) }}) as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from (
+        {{ sql }}
+    ) as model_subq
 {%- endmacro %}
 
 {#-
