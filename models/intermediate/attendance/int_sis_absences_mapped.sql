@@ -46,7 +46,7 @@ sis_rows as (
 listed_periods as (
     select
         absence_record_id,
-        unnest({{ split_list('periods_missed') }}) as period
+        {{ unnest_list(split_list('periods_missed')) }} as period
     from sis_rows
     where periods_missed is not null
 ),
