@@ -13,7 +13,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # `dbt` in this folder finds profiles.yml here: no --profiles-dir needed
 export RUNTIME__DLTHUB_TELEMETRY := false
 
-.PHONY: setup demo test lint sql-lint build docs summary publish dashboard codegen bench bench-scale clean
+.PHONY: setup demo test test-spark lint sql-lint build docs summary publish dashboard codegen bench bench-scale clean
 
 ## setup: create .venv from uv.lock (installs uv into .tools first)
 setup: .venv/.synced
@@ -43,6 +43,12 @@ test: setup lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder; tests=$$?; \
 	if ! wait $$sql_lint; then cat warehouse/sql-lint.log; echo "make test: sql-lint failed"; exit 1; fi; \
 	exit $$tests
+
+## test-spark: the spark extra (dbt-spark, pyspark; Java 17 on the machine), then the Spark tests: both
+##   targets built from the same landed demo districts, every mart compared (docs/scale-out.md)
+test-spark: setup
+	$(UV) sync --frozen --quiet --python $(PYTHON) --extra spark
+	$(BIN)/pytest -m needs_spark tests/python/test_spark.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -11,7 +11,9 @@
         {%- set own_selection = invocation_args_dict.get('select') or invocation_args_dict.get('exclude') or invocation_args_dict.get('selector') -%}
         {%- set covers = env_var('ROLLCALL_PLANNED_BUILD', '') == 'true' or not own_selection -%}
         {%- set fingerprint = env_var('ROLLCALL_PROJECT_FINGERPRINT', '') -%}
-        create schema if not exists audit;
+        {%- set statements = [] -%}
+        {%- do statements.append('create schema if not exists audit') -%}
+        {%- set create_table -%}
         create table if not exists audit.build_log (
             invocation_id {{ dbt.type_string() }},
             started_at {{ dbt.type_timestamp() }},
@@ -22,7 +24,10 @@
             build_date date,
             nodes_run integer,
             nodes_failed integer
-        );
+        )
+        {%- endset -%}
+        {%- do statements.append(create_table) -%}
+        {%- set insert -%}
         insert into audit.build_log values (
             '{{ invocation_id }}',
             cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }}),
@@ -34,7 +39,26 @@
             {{ results | length }},
             {{ failed | length }}
         )
+        {%- endset -%}
+        {%- do statements.append(insert) -%}
+        {{ run_statements(statements) }}
     {%- else -%}
         select 1
     {%- endif -%}
+{%- endmacro %}
+
+{#- A hook of several statements: one script where the adapter runs scripts (DuckDB), else one at a time. -#}
+{% macro run_statements(statements) -%}
+    {{ return(adapter.dispatch('run_statements', 'rollcall')(statements)) }}
+{%- endmacro %}
+
+{% macro duckdb__run_statements(statements) -%}
+    {{ statements | join(';\n') }}
+{%- endmacro %}
+
+{% macro spark__run_statements(statements) -%}
+    {%- for statement in statements -%}
+        {%- do run_query(statement) -%}
+    {%- endfor -%}
+    select 1
 {%- endmacro %}

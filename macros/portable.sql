@@ -9,6 +9,10 @@
     double
 {%- endmacro %}
 
+{% macro spark__type_double() -%}
+    double
+{%- endmacro %}
+
 {#- A 64-bit hash of several columns (nulls included): a grouping shortcut, never a key. -#}
 {% macro row_hash(columns) -%}
     {{ return(adapter.dispatch('row_hash', 'rollcall')(columns)) }}
@@ -16,6 +20,10 @@
 
 {% macro duckdb__row_hash(columns) -%}
     hash({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__row_hash(columns) -%}
+    xxhash64({{ columns | join(', ') }})
 {%- endmacro %}
 
 {#-
@@ -30,6 +38,8 @@
     not materialized
 {%- endmacro %}
 
+{% macro spark__inline_cte() -%}{%- endmacro %}
+
 {#- Marks a small CTE that is read more than once to be computed once. -#}
 {% macro materialized_cte() -%}
     {{ return(adapter.dispatch('materialized_cte', 'rollcall')()) }}
@@ -38,6 +48,8 @@
 {% macro duckdb__materialized_cte() -%}
     materialized
 {%- endmacro %}
+
+{% macro spark__materialized_cte() -%}{%- endmacro %}
 
 {#- Integer division (truncating). -#}
 {% macro integer_divide(numerator, denominator) -%}
@@ -48,6 +60,10 @@
     ({{ numerator }} // {{ denominator }})
 {%- endmacro %}
 
+{% macro spark__integer_divide(numerator, denominator) -%}
+    ({{ numerator }} div {{ denominator }})
+{%- endmacro %}
+
 {#- A timestamp with a time zone (the loaders' _loaded_at). -#}
 {% macro type_timestamp_tz() -%}
     {{ return(adapter.dispatch('type_timestamp_tz', 'rollcall')()) }}
@@ -55,4 +71,8 @@
 
 {% macro duckdb__type_timestamp_tz() -%}
     timestamp with time zone
+{%- endmacro %}
+
+{% macro spark__type_timestamp_tz() -%}
+    timestamp
 {%- endmacro %}

@@ -47,6 +47,15 @@ def database_option(function):
     )(function)
 
 
+def lake_option(function):
+    return click.option(
+        "--lake",
+        metavar="FOLDER",
+        envvar="ROLLCALL_LAKE_PATH",
+        help="also write the raw tables as parquet to this lake folder, for the spark target (docs/scale-out.md)",
+    )(function)
+
+
 def verbose_option(function):
     return click.option("-v", "--verbose", is_flag=True, help="print detail: each file as it goes, dbt's log")(function)
 
@@ -213,6 +222,7 @@ def _generate(out: str, options: dict, written):
     metavar="FILE",
     help="sftp:// paths: known_hosts file with the server's host key (default ~/.ssh/known_hosts)",
 )
+@lake_option
 @verbose_option
 def load(path: str, district: str, database: str | None, brief: bool, verbose: bool, **options) -> int:
     """Land the drop at PATH (folder, .zip, .csv or sftp://user@host[:port]/path) for one district.
@@ -241,7 +251,36 @@ def load(path: str, district: str, database: str | None, brief: bool, verbose: b
             )
     except (UnknownDistrictError, PackageError, FormatConfigError) as exc:
         return _refused("load", str(exc))
-    return _print_load_report(report, target, brief)
+    code = _print_load_report(report, target, brief)
+    return _land_in_lake(target, options["lake"], [district]) if code in (EXIT_OK, EXIT_PARTIAL) else code
+
+
+def _land_in_lake(database: Path, lake: str | None, districts: list[str] | None) -> int:
+    """With a lake folder: the districts' raw tables as parquet there, for the Spark target (docs/scale-out.md)."""
+    if not lake:
+        return EXIT_OK
+    from loaders.lake import land_in_lake
+
+    report = land_in_lake(database, Path(lake).resolve(), districts)
+    click.echo(f"lake {report.lake}: {len(report.files)} file(s), {report.rows:,} rows")
+    return EXIT_OK
+
+
+@cli.command(
+    "lake",
+    epilog=exit_codes("0  the lake was written"),
+    short_help="write the landed raw tables to a lake folder as parquet (the Spark target's landing)",
+)
+@database_option
+@click.option(
+    "--district", "districts", multiple=True, metavar="ID", help="only this district (repeatable; default all)"
+)
+@lake_option
+def lake_command(database: str | None, districts: tuple[str, ...], lake: str | None) -> int:
+    """Write every landed district's raw tables to the lake folder (LAKE/<schema>/<table>/<district>.parquet)."""
+    if not lake:
+        raise click.UsageError("no lake folder: --lake FOLDER or ROLLCALL_LAKE_PATH")
+    return _land_in_lake(_database(database), lake, list(districts) or None)
 
 
 def _file_progress(bars, reporter: Reporter):

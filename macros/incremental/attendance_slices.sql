@@ -41,7 +41,7 @@
     {%- set slices = ref('int_attendance_changed_slices') -%}
     {%- set state = slice_state_relation() -%}
     {%- set state_exists = adapter.get_relation(database=state.database, schema=state.schema, identifier=state.identifier) if execute else none -%}
-    {%- if state_exists is none -%}
+    {%- if state_exists is none or rewrites_whole_districts() -%}
         'rebuild'
     {%- else -%}
         coalesce((
@@ -146,7 +146,7 @@
 {% macro delete_changed_slices(student_column='student_id', date_column='attendance_date') -%}
     {#- referenced outside the branch, so dbt sees the dependency when it parses -#}
     {%- set slices = ref('int_attendance_changed_slices') -%}
-    {%- if is_incremental() -%}
+    {%- if is_incremental() and not rewrites_whole_districts() -%}
         delete from {{ this }} as target
         using (
             {{ district_slice_changes() }}
@@ -170,16 +170,20 @@
 {#- on-run-start: the state table exists before any model runs (two models must not both create it). -#}
 {% macro create_slice_state_table() -%}
     {%- set state = slice_state_relation() -%}
+    {%- if rewrites_whole_districts() %}select 1{% else -%}
     create schema if not exists {{ state.schema }};
     create table if not exists {{ state }} (model_name {{ dbt.type_string() }}, changes_built_at {{ dbt.type_timestamp() }})
+    {%- endif %}
 {%- endmacro %}
 
 {#- Post-hook of a slice-incremental model: remember which build of the change list it consumed. -#}
 {% macro record_consumed_slices() -%}
     {%- set state = slice_state_relation() -%}
     {%- set slices = ref('int_attendance_changed_slices') -%}
+    {%- if rewrites_whole_districts() %}select 1{% else -%}
     delete from {{ state }} where model_name = '{{ this.identifier }}';
     insert into {{ state }} select '{{ this.identifier }}', max(built_at) from {{ slices }}
+    {%- endif %}
 {%- endmacro %}
 
 {#- When this build started: the built_at of every row an incremental model (re)writes in it. -#}

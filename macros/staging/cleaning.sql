@@ -25,6 +25,13 @@
     )
 {%- endmacro %}
 
+{% macro spark__parse_date(column) -%}
+    coalesce(
+        try_cast(left({{ clean_text(column) }}, 10) as date),
+        try_to_date({{ clean_text(column) }}, 'M/d/yyyy')
+    )
+{%- endmacro %}
+
 {#- An ISO 8601 timestamp (UTC), else a bare date in either form above at midnight; else null. -#}
 {% macro parse_timestamp(column) -%}
     {{ return(adapter.dispatch('parse_timestamp', 'rollcall')(column)) }}
@@ -34,6 +41,13 @@
     coalesce(
         try_cast({{ clean_text(column) }} as timestamp),
         cast({{ duckdb__parse_date(column) }} as timestamp)
+    )
+{%- endmacro %}
+
+{% macro spark__parse_timestamp(column) -%}
+    coalesce(
+        try_cast({{ clean_text(column) }} as timestamp),
+        cast({{ spark__parse_date(column) }} as timestamp)
     )
 {%- endmacro %}
 
@@ -62,6 +76,10 @@
 
 {% macro duckdb__split_list(column) -%}
     list_filter(list_transform(string_split(coalesce({{ column }}, ''), ','), x -> trim(x)), x -> x <> '')
+{%- endmacro %}
+
+{% macro spark__split_list(column) -%}
+    filter(transform(split(coalesce({{ column }}, ''), ','), x -> trim(x)), x -> x <> '')
 {%- endmacro %}
 
 {#- OneRoster status: tobedeleted (and the 1.0-era inactive) mark a tombstone. -#}

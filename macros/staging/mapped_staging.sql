@@ -65,6 +65,10 @@
     regexp_replace({{ clean_text(column) }}, '[^0-9]', '', 'g')
 {%- endmacro %}
 
+{% macro spark__digits_only(column) -%}
+    regexp_replace({{ clean_text(column) }}, '[^0-9]', '')
+{%- endmacro %}
+
 {#- A 10-digit North American number that can take text messages: not toll-free (8xx). -#}
 {% macro is_sms_capable(digits_column) -%}
     ({{ digits_column }} is not null and left({{ digits_column }}, 3) not in ('800', '833', '844', '855', '866', '877', '888'))

@@ -7,6 +7,8 @@ Markers (registered in pyproject.toml):
 * ``needs_sshd``: starts a real OpenSSH server; skipped when sshd or ssh-keygen is missing.
 * ``needs_chromium``: drives the system Chromium headless (Playwright); skipped when Chromium or
   playwright is missing.
+* ``needs_spark``: builds on a local Apache Spark; skipped when pyspark (``uv sync --extra spark``)
+  or Java is missing. Left out of ``make test``; ``make test-spark`` runs them.
 * ``dbt``: runs dbt (``pytest -m "not dbt"`` is the quick loop; ``make test`` runs everything).
 
 With ``ROLLCALL_TESTS_REQUIRE_ALL=1`` (set by ``.ci/run``) a run that skipped any test fails,
@@ -34,6 +36,7 @@ from tests.python.support import (
     SHARED_FIXTURES,
     SampleWarehouse,
     run_rollcall,
+    spark_unavailable_reason,
 )
 
 REQUIRE_ALL_ENV = "ROLLCALL_TESTS_REQUIRE_ALL"
@@ -61,6 +64,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=f"needs_sshd: {sshd_reason}"))
         if chromium_reason and item.get_closest_marker("needs_chromium"):
             item.add_marker(pytest.mark.skip(reason=f"needs_chromium: {chromium_reason}"))
+        if item.get_closest_marker("needs_spark") and (spark_reason := spark_unavailable_reason()):
+            item.add_marker(pytest.mark.skip(reason=f"needs_spark: {spark_reason}"))
     if hasattr(config, "workerinput"):
         # pytest-xdist hands the modules out in this order: the longest first (the sample
         # warehouse's, then those running dbt), so that no worker is left with one at the end

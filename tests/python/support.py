@@ -40,6 +40,17 @@ TINY_PACKAGE = {
 }
 
 
+def spark_unavailable_reason() -> str | None:
+    """Why the Spark target cannot run here (None when it can): pyspark and a Java runtime."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
+        return "the spark extra is not installed (uv sync --extra spark, or make test-spark)"
+    if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+        return "no Java runtime (java on PATH or JAVA_HOME); Spark needs Java 17"
+    return None
+
+
 def write_package(folder: Path, files: dict[str, str]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():

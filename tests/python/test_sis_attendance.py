@@ -87,7 +87,9 @@ def expected_sessions(drop: Path, truth: Path) -> dict[tuple[str, str, str], tup
     enrol them at the sections' schools for the district's school year (academicSessions.csv),
     on the days calendar.csv makes instructional, up to the last absence date; two schools from
     the same begin date: the lower school id counts the day. A daily absence decides the day;
-    period absences alone roll up by half_or_more (default vars); codes from
+    period absences alone roll up by half_or_more (default vars) over the student's scheduled
+    periods at the school (distinct periods of their enrollments.csv rows among those the school's
+    absence rows list), or over the listed periods when there are more of those; codes from
     seeds/district_absence_codes.csv."""
     codes = {
         row["absence_code"]: Fraction(row["absent_value"])
@@ -106,11 +108,15 @@ def expected_sessions(drop: Path, truth: Path) -> dict[tuple[str, str, str], tup
     (year_start, year_end) = next((start, end) for _, kind, start, end in sessions if kind == "schoolYear")
     sections = {(row["School ID#"], row["Section#"]) for row in _kept(drop, truth, "sections.csv")}
     students = {row["Student ID Number"] for row in _csv(drop / "students.csv")}
-    schools_of = defaultdict(set)
+    absences = _csv(drop / "attendance.csv")
+    # the periods each school takes attendance in: those its absence rows list
+    taken = {(row["School ID Number"], p.strip()) for row in absences for p in row["Periods Missed"].split(",")}
+    schools_of, scheduled = defaultdict(set), defaultdict(set)
     for row in _kept(drop, truth, "enrollments.csv"):
+        if (row["School ID#"], row["Period"]) in taken:
+            scheduled[(row["Student ID"], row["School ID#"])].add(row["Period"])
         if (row["School ID#"], row["Section#"]) in sections and row["Student ID"] in students:
             schools_of[row["Student ID"]].add(row["School ID#"])
-    absences = _csv(drop / "attendance.csv")
     as_of = max(_us_date(row["Absence Date"]) for row in absences)
     daily, periods = {}, defaultdict(list)
     for row in absences:
@@ -131,7 +137,8 @@ def expected_sessions(drop: Path, truth: Path) -> dict[tuple[str, str, str], tup
             if key in daily:
                 value = daily[key]
             elif key in periods:
-                value = Fraction(1 if sum(periods[key]) * 2 >= len(periods[key]) else 0)
+                over = max(len(periods[key]), len(scheduled[(student, school)]))
+                value = Fraction(1 if sum(periods[key]) * 2 >= over else 0)
             else:
                 value = Fraction(0)
             for session, _, start, end in sessions:

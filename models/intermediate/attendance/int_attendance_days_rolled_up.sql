@@ -1,5 +1,7 @@
 -- One attendance value per student, school and date. A daily record decides the day; without
--- one, the day's period records roll up by the period_rollup_rule var. Codes resolve to a
+-- one, the day's period records roll up by the period_rollup_rule var, over the periods the
+-- student is scheduled for when the source lists only missed periods (SIS), else over the
+-- period records. Codes resolve to a
 -- school's own absence code first, then to the district-wide code. Duplicate records for the
 -- same day (or class period) are resolved latest-wins. The day's absent share is kept in exact
 -- absent units three ways, one per suspension_counting of the chronic rule sets: as coded,
@@ -10,10 +12,10 @@
 -- Incremental: only the changed slices (int_attendance_changed_slices) are recomputed.
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_changed_slices('student_id', 'attendance_date') }}",
     post_hook="{{ record_consumed_slices() }}",
+    **incremental_config('append')
 ) }}
 
 -- read twice (candidates, records to build): inlined, so each read keeps only the days it needs
@@ -52,6 +54,7 @@ records_to_build as (
         attendance_records.period,
         attendance_records.attendance_date,
         attendance_records.is_daily_record,
+        attendance_records.scheduled_period_count,
         attendance_records.absence_code,
         attendance_records.loaded_at,
         attendance_records.source_row_number
@@ -127,6 +130,7 @@ valued as (
         current_records.school_id,
         current_records.attendance_date,
         current_records.is_daily_record,
+        current_records.scheduled_period_count,
         current_records.absence_code,
         coded.absent_value,
         coded.attendance_category,
@@ -161,7 +165,12 @@ per_day as (
         max(case when is_daily_record then units_suspension_as_absent end) as daily_units_suspension_as_absent,
         max(case when is_daily_record then units_suspension_excluded end) as daily_units_suspension_excluded,
         max(case when is_daily_record and absent_value is null then 1 else 0 end) = 1 as has_unknown_daily_code,
-        count(case when not is_daily_record then 1 end) as period_count,
+        -- the periods the day rolls up over: its period records, or more when the student is
+        -- scheduled for periods the source does not list
+        greatest(
+            count(case when not is_daily_record then 1 end),
+            coalesce(max(case when not is_daily_record then scheduled_period_count end), 0)
+        ) as period_count,
         sum(case when not is_daily_record then units_as_coded end) as period_units_as_coded,
         sum(case when not is_daily_record then units_suspension_as_absent end) as period_units_suspension_as_absent,
         sum(case when not is_daily_record then units_suspension_excluded end) as period_units_suspension_excluded,

@@ -22,6 +22,8 @@ from_oneroster as (
         attendance_date,
         absence_code,
         is_daily_record,
+        -- attendance.csv sends every period of the day
+        cast(null as bigint) as scheduled_period_count,
         is_tombstoned,
         source_file,
         source_row_number,
@@ -44,6 +46,7 @@ from_sis as (
         attendance_date,
         absence_code,
         is_daily_record,
+        scheduled_period_count,
         is_tombstoned,
         source_file,
         source_row_number,

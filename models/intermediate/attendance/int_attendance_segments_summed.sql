@@ -5,10 +5,10 @@
 -- reaches, so a new school day re-sums one week, not the year.
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_changed_slices('student_id', 'segment_last_date') }}",
     post_hook="{{ record_consumed_slices() }}",
+    **incremental_config('append')
 ) }}
 
 with daily_attendance as {{ inline_cte() }} (

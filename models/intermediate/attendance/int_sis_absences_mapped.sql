@@ -1,8 +1,12 @@
 -- SIS absence rows mapped onto OneRoster+ attendance records: a row without periods is a daily
 -- absence record; a row listing periods missed (in one field, or as Period N fields) becomes one
--- period record per period. The school is the row's own, else the student's school. Every row of
--- a district carries the time of the district's latest SIS absences or students load
--- (changed_at), so a new students file re-maps its absences for the incremental models.
+-- period record per period. The school is the row's own, else the student's school. An export lists
+-- only the periods missed, so a period record carries the periods the student is scheduled for at
+-- that school (their distinct periods in enrollments.csv among those the school's absence rows
+-- list, so a homeroom does not count): the day rolls up over those. Every row
+-- of a district carries the time of the district's latest SIS absences, students or enrollments
+-- load (changed_at), so a new students or enrollments file re-maps its absences for the
+-- incremental models.
 with sis_absences as (
     select * from {{ ref('stg_sis__attendance') }}
 ),
@@ -10,6 +14,11 @@ with sis_absences as (
 sis_students as (
     select * from {{ ref('stg_sis__students') }}
 ),
+
+sis_enrollments as (
+    select * from {{ ref('stg_sis__enrollments') }}
+),
+
 
 district_changes as (
     select
@@ -25,6 +34,11 @@ district_changes as (
             district_id,
             loaded_at
         from sis_students
+        union all
+        select
+            district_id,
+            loaded_at
+        from sis_enrollments
     ) as sis_inputs
     group by district_id
 ),
@@ -46,7 +60,7 @@ sis_rows as (
 listed_periods as (
     select
         absence_record_id,
-        unnest({{ split_list('periods_missed') }}) as period
+        {{ unnest_list(split_list('periods_missed')) }} as period
     from sis_rows
     where periods_missed is not null
 ),
@@ -73,6 +87,33 @@ periods as (
     select * from flagged_periods
 ),
 
+-- the periods a school takes attendance in: those its absence rows list (a homeroom is scheduled
+-- but never missed by period)
+attendance_periods as (
+    select distinct
+        sis_rows.district_id,
+        sis_rows.resolved_school_id as school_id,
+        periods.period
+    from sis_rows
+    inner join periods
+        on sis_rows.absence_record_id = periods.absence_record_id
+),
+
+scheduled_periods as (
+    select
+        sis_enrollments.district_id,
+        sis_enrollments.student_id,
+        sis_enrollments.school_id,
+        count(distinct sis_enrollments.period) as scheduled_period_count
+    from sis_enrollments
+    inner join attendance_periods
+        on
+            sis_enrollments.district_id = attendance_periods.district_id
+            and sis_enrollments.school_id = attendance_periods.school_id
+            and sis_enrollments.period = attendance_periods.period
+    group by sis_enrollments.district_id, sis_enrollments.student_id, sis_enrollments.school_id
+),
+
 final as (
     select
         sis_rows.district_id,
@@ -84,6 +125,8 @@ final as (
         sis_rows.absence_date as attendance_date,
         sis_rows.absence_reason_code as absence_code,
         periods.period is null as is_daily_record,
+        case when periods.period is not null then scheduled_periods.scheduled_period_count end
+            as scheduled_period_count,
         false as is_tombstoned,
         sis_rows.source_file,
         sis_rows.source_row_number,
@@ -95,6 +138,11 @@ final as (
     from sis_rows
     left join periods
         on sis_rows.absence_record_id = periods.absence_record_id
+    left join scheduled_periods
+        on
+            sis_rows.district_id = scheduled_periods.district_id
+            and sis_rows.student_id = scheduled_periods.student_id
+            and sis_rows.resolved_school_id = scheduled_periods.school_id
 )
 
 select * from final

@@ -95,7 +95,7 @@ ranked as (
     select
         *,
         student_count < {{ var('publication_min_cell_size') }} as is_small_cell,
-        count(*) filter (where student_count < {{ var('publication_min_cell_size') }}) over group_cells
+        count(case when student_count < {{ var('publication_min_cell_size') }} then 1 end) over group_cells
             as small_cells_in_group,
         row_number() over (
             partition by

@@ -8,10 +8,10 @@
 -- running totals continue from there instead of summing the year again.
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_changed_slices('student_id', 'attendance_date') }}",
     post_hook="{{ record_consumed_slices() }}",
+    **incremental_config('append')
 ) }}
 
 with daily_attendance as (

@@ -1,7 +1,6 @@
 -- One row per calendar day from 2000 to 2050: the semantic layer's time spine.
 with days as (
-    select cast(range as date) as date_day
-    from range(date '2000-01-01', date '2051-01-01', interval 1 day)
+    select {{ unnest_days("date '2000-01-01'", "date '2051-01-01'") }} as date_day
 ),
 
 final as (

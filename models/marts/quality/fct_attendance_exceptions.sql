@@ -13,10 +13,10 @@
 -- Incremental: only the changed slices (int_attendance_changed_slices) are recomputed.
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_changed_slices('student_id', 'attendance_date') }}",
     post_hook="{{ record_consumed_slices() }}",
+    **incremental_config('append')
 ) }}
 
 -- read twice (candidates, records to build): inlined, so each read keeps only the days it needs

@@ -5,11 +5,11 @@
 {{ config(
     materialized='incremental',
     unique_key=['district_id', 'attendance_record_id'],
-    incremental_strategy='delete+insert',
     on_schema_change='fail',
+    **incremental_config('delete+insert')
 ) }}
 {%- set watermark = none %}
-{%- if is_incremental() and execute %}
+{%- if is_incremental() and execute and not rewrites_whole_districts() %}
     {%- set watermark = run_query('select max(changed_at) from ' ~ this).columns[0].values()[0] %}
 {%- endif %}
 
