@@ -76,3 +76,16 @@
 {% macro spark__type_timestamp_tz() -%}
     timestamp
 {%- endmacro %}
+
+{#- A type as a model contract spells it (DuckDB's names), in this adapter's spelling. -#}
+{% macro contract_data_type(data_type) -%}
+    {{ return(adapter.dispatch('contract_data_type', 'rollcall')(data_type)) }}
+{%- endmacro %}
+
+{% macro duckdb__contract_data_type(data_type) -%}
+    {{ return(data_type) }}
+{%- endmacro %}
+
+{% macro spark__contract_data_type(data_type) -%}
+    {{ return(spark_contract_type(data_type)) }}
+{%- endmacro %}

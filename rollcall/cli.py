@@ -268,7 +268,7 @@ def _land_in_lake(database: Path, lake: str | None, districts: list[str] | None)
 
 @cli.command(
     "lake",
-    epilog=exit_codes("0  the lake was written"),
+    epilog=exit_codes("0  the lake was written", "2  usage error (no lake folder)"),
     short_help="write the landed raw tables to a lake folder as parquet (the Spark target's landing)",
 )
 @database_option

@@ -63,7 +63,7 @@
         select
             '{{ grain }}' as metric_grain,
             {%- for column, data_type in metric_dimension_columns().items() %}
-                {{ column if column in group_by else 'cast(null as ' ~ data_type ~ ')' }} as {{ column }},
+                {{ column if column in group_by else 'cast(null as ' ~ contract_data_type(data_type) ~ ')' }} as {{ column }},
             {%- endfor %}
             '{{ name }}' as metric_name,
             {%- if parts[name] | length == 2 %}

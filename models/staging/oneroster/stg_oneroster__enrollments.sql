@@ -14,7 +14,7 @@ renamed as (
         {{ clean_text('school_sourced_id') }} as school_id,
         {{ clean_text('user_sourced_id') }} as user_id,
         {{ clean_enum('role') }} as enrollment_role,
-        {{ parse_boolean('"primary"') }} as is_primary,
+        {{ parse_boolean(adapter.quote('primary')) }} as is_primary,
         {{ parse_date('begin_date') }} as begin_date,
         {{ parse_date('end_date') }} as end_date,
         {{ lineage_columns() }}

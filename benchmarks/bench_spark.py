@@ -1,0 +1,93 @@
+"""DuckDB against a local Spark on the same district: dbt run (models) and dbt build (models and
+every data test), both targets in the same run from the same landed raw data.
+
+Generates one OneRoster district of STUDENTS students (rollcall generate), loads it once with the
+lake switch (DuckDB warehouse and parquet lake), then times, each in its own process (wall time
+and peak RSS from /usr/bin/time; Spark's JVM is a child of the dbt process and is counted):
+``dbt seed``, ``dbt run`` and ``dbt build`` (seeds, models and data tests; unit tests run on
+DuckDB only) on target dev (DuckDB) and target spark (local[2]).
+
+Usage: .venv/bin/python benchmarks/bench_spark.py --students 2000 [--students 20000] [--days 180]
+Needs the spark extra (uv sync --extra spark) and Java 17. Results go to
+benchmarks/results/bench_spark.json; docs/scale-out.md quotes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+DISTRICT = "demo-unified"
+
+
+def timed(command: list[str], env: dict[str, str]) -> dict:
+    """Run ``command`` under /usr/bin/time; wall seconds and peak RSS (GiB). Fails loudly."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        started = time.perf_counter()
+        result = subprocess.run(
+            ["/usr/bin/time", "-o", report.name, "-f", "%M", *command],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+        )
+        seconds = time.perf_counter() - started
+        peak_kib = int(Path(report.name).read_text().split()[-1])
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} exited {result.returncode}:\n{result.stdout[-3000:]}")
+    return {"seconds": round(seconds, 1), "peak_rss_gib": round(peak_kib / 2**20, 2)}
+
+
+def measure(students: int, days: int, work: Path) -> dict:
+    env = {
+        "ROLLCALL_DUCKDB_PATH": str(work / "rollcall.duckdb"),
+        "ROLLCALL_LAKE_PATH": str(work / "lake"),
+        "ROLLCALL_SPARK_WAREHOUSE": str(work / "spark"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test",  # unit tests run on DuckDB only
+    }
+    rollcall = str(BIN / "rollcall")
+    timed([rollcall, "generate", str(work / "drop"), "--students", str(students), "--days", str(days)], env)
+    result: dict = {"students": students, "days": days}
+    result["load"] = timed([rollcall, "load", str(work / "drop"), "--district", DISTRICT, "--brief"], env)
+    # the lake export on its own (`rollcall load --lake` does the same after landing)
+    result["lake"] = timed([rollcall, "lake"], env)
+    for target in ("dev", "spark"):
+        target_env = {**env, "DBT_TARGET_PATH": str(work / f"target-{target}")}
+        for command in ("seed", "run", "build"):
+            dbt = [str(BIN / "dbt"), command, "--target", target, "--full-refresh"]
+            result[f"{target}_{command}"] = timed(dbt, target_env)
+            print(f"{students} students, {target} {command}: {result[f'{target}_{command}']}", flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, action="append", help="district size (repeatable)")
+    parser.add_argument("--days", type=int, default=180)
+    args = parser.parse_args()
+    results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "load_average_at_start": os.getloadavg()}
+    results["runs"] = []
+    for students in args.students or [2000]:
+        with tempfile.TemporaryDirectory(prefix="bench-spark-") as folder:
+            run = measure(students, args.days, Path(folder))
+        results["runs"].append(run)
+        print(json.dumps(run), flush=True)
+    results["load_average_at_end"] = os.getloadavg()
+    out = ROOT / "benchmarks" / "results" / "bench_spark.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()
