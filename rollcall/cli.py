@@ -252,13 +252,13 @@ def load(path: str, district: str, database: str | None, brief: bool, verbose: b
     except (UnknownDistrictError, PackageError, FormatConfigError) as exc:
         return _refused("load", str(exc))
     code = _print_load_report(report, target, brief)
-    return _land_in_lake(target, options["lake"], [district]) if code in (EXIT_OK, EXIT_PARTIAL) else code
+    if options["lake"] and code in (EXIT_OK, EXIT_PARTIAL):  # the load's own exit code stands
+        _land_in_lake(target, options["lake"], [district])
+    return code
 
 
-def _land_in_lake(database: Path, lake: str | None, districts: list[str] | None) -> int:
-    """With a lake folder: the districts' raw tables as parquet there, for the Spark target (docs/scale-out.md)."""
-    if not lake:
-        return EXIT_OK
+def _land_in_lake(database: Path, lake: str, districts: list[str] | None) -> int:
+    """The districts' raw tables as parquet in the lake folder, for the Spark target (docs/scale-out.md)."""
     from loaders.lake import land_in_lake
 
     report = land_in_lake(database, Path(lake).resolve(), districts)

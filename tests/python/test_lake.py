@@ -44,3 +44,12 @@ def test_a_new_load_replaces_the_district_file(tmp_path):
     assert lake_rows(lake, "raw_oneroster", "users") == landed
     assert ("raw_oneroster", "users", landed) in report.files
     assert not list(lake.rglob("*.tmp"))
+
+
+def test_a_partial_load_with_a_lake_keeps_its_exit_code(tmp_path):
+    database, lake = tmp_path / "w.duckdb", tmp_path / "lake"
+    files = {**TINY_PACKAGE, "orgs.csv": "sourcedId,name\nd1,Demo\n"}  # a refused file: the load is partial
+    drop = write_package(tmp_path / "drop", files)
+    result = run_rollcall("load", str(drop), "--district", DISTRICT, "--lake", str(lake), database=database)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert (lake / "_catalog" / "tables.parquet").is_file()  # what did land still reaches the lake
