@@ -1,0 +1,102 @@
+"""State-scale run (not part of CI): one district of 1,000,000 students, generated, loaded and built
+whole, with the rates mart checked against the hand-written baseline query.
+
+Each step runs in its own process under /usr/bin/time: wall seconds, CPU seconds (user + system:
+less sensitive than wall time to other work on a shared machine) and peak RSS. Disk is the
+limit at this size (about 30 GB of CSV), so the steps are ordered to need the CSV files and the
+warehouse together only during the load: baseline query, load, then the attendance file is
+deleted (``--keep-csv`` keeps it) before the build.
+
+    .venv/bin/python benchmarks/bench_state.py --students 1000000 --work /path/with/80GB/free
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from bench_scale import BIN, DISTRICT, ROOT, python_step, rates_equal
+
+# the baseline query under the same memory budget as the build (profiles.yml), spilling beyond it
+BASELINE_RATES = """
+import duckdb, sys
+con = duckdb.connect(sys.argv[1], config={"memory_limit": "6GB", "temp_directory": sys.argv[1] + ".tmp",
+                                        "preserve_insertion_order": False})
+con.execute("set variable package = ?", [sys.argv[2]])
+con.execute(open(sys.argv[3]).read())
+con.execute("create table rates as select * from baseline_rates")
+"""
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> dict:
+    """Run ``command`` under /usr/bin/time: wall and CPU seconds, peak RSS (GiB). Fails loudly."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        started = time.perf_counter()
+        result = subprocess.run(
+            ["/usr/bin/time", "-o", report.name, "-f", "%M %U %S", *command],
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            capture_output=True,
+            text=True,
+        )
+        seconds = time.perf_counter() - started
+        peak_kib, user, system = Path(report.name).read_text().split()[-3:]
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} exited {result.returncode}:\n{result.stderr[-3000:]}")
+    return {
+        "seconds": round(seconds, 1),
+        "cpu_seconds": round(float(user) + float(system), 1),
+        "peak_rss_gib": round(int(peak_kib) / 2**20, 2),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=1_000_000)
+    parser.add_argument("--schools", type=int, default=40)
+    parser.add_argument("--days", type=int, default=180)
+    parser.add_argument("--work", required=True, help="an empty folder with room for the CSVs and the warehouse")
+    parser.add_argument("--keep-csv", action="store_true", help="keep attendance.csv after the load")
+    args = parser.parse_args()
+
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    package, warehouse = work / "package", work / "warehouse.duckdb"
+    env = {"ROLLCALL_DUCKDB_PATH": str(warehouse)}
+    results: dict = {"students": args.students, "schools": args.schools, "days": args.days}
+    out = ROOT / "benchmarks" / "results" / "bench_state.json"
+    out.parent.mkdir(exist_ok=True)
+
+    def step(name: str, command: list[str], step_env: dict[str, str] | None = None) -> None:
+        results[name] = timed(command, step_env)
+        out.write_text(json.dumps(results, indent=2) + "\n")  # progress survives an interrupted run
+        print(name, results[name], flush=True)
+
+    if out.exists() and (package / "attendance.csv").exists():  # resume: the package is already written
+        results["generate"] = json.loads(out.read_text())["generate"]
+    else:
+        generate = [str(BIN / "rollcall"), "generate", str(package), "--students", str(args.students)]
+        step("generate", [*generate, "--schools", str(args.schools), "--days", str(args.days)])
+    results["attendance_csv_gib"] = round((package / "attendance.csv").stat().st_size / 2**30, 2)
+    rates_sql = str(ROOT / "benchmarks" / "baseline_rates.sql")
+    step("baseline_rates", python_step(BASELINE_RATES, str(work / "baseline_rates.duckdb"), str(package), rates_sql))
+    step("load", [str(BIN / "rollcall"), "load", str(package), "--district", DISTRICT], env)
+    if not args.keep_csv:
+        (package / "attendance.csv").unlink()
+    step("build", [str(BIN / "rollcall"), "build", "--full-refresh"], env)
+    results["warehouse_gib"] = round(warehouse.stat().st_size / 2**30, 2)
+    results["rates_vs_baseline"] = rates_equal(warehouse, work / "baseline_rates.duckdb")
+    build, baseline = results["build"]["seconds"], results["baseline_rates"]["seconds"]
+    results["ratio_build_vs_baseline_query"] = round(build / baseline, 2)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
