@@ -85,8 +85,12 @@ def _clear_package_folders(root: Path) -> None:
         if not folder.is_dir():
             continue
         for entry in folder.iterdir():
-            if entry.is_dir() and entry.name not in ("extracted", *PACKAGE_STATES):
+            if entry.name in ("extracted", *PACKAGE_STATES) or entry.name.startswith("."):
+                continue
+            if entry.is_dir():
                 shutil.rmtree(entry, ignore_errors=True)
+            else:  # a process killed while dlt moved a package can leave an empty file in its place
+                entry.unlink(missing_ok=True)
 
 
 class _FaultCollector(NullCollector):
