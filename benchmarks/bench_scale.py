@@ -37,23 +37,29 @@ RATE_COLUMNS = "student_id, school_id, academic_session_id, membership_days, abs
 
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> dict:
-    """Run ``command`` under /usr/bin/time; wall seconds and peak RSS (GiB). Fails loudly."""
+    """Run ``command`` under /usr/bin/time: wall and CPU (user + system) seconds, peak RSS (GiB), stdout.
+    Fails loudly."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
         started = time.perf_counter()
         result = subprocess.run(
-            ["/usr/bin/time", "-o", report.name, "-f", "%M", *command],
+            ["/usr/bin/time", "-o", report.name, "-f", "%M %U %S", *command],
             cwd=ROOT,
             env={**os.environ, **(env or {})},
             capture_output=True,
             text=True,
         )
         seconds = time.perf_counter() - started
-        peak_kib = int(Path(report.name).read_text().split()[-1])
+        peak_kib, user, system = Path(report.name).read_text().split()[-3:]
     if result.returncode not in (0,):
         raise SystemExit(
             f"{' '.join(command)} exited {result.returncode}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
         )
-    return {"seconds": round(seconds, 1), "peak_rss_gib": round(peak_kib / 2**20, 2), "stdout": result.stdout}
+    return {
+        "seconds": round(seconds, 1),
+        "cpu_seconds": round(float(user) + float(system), 1),
+        "peak_rss_gib": round(int(peak_kib) / 2**20, 2),
+        "stdout": result.stdout,
+    }
 
 
 def python_step(code: str, *args: str) -> list[str]:

@@ -14,13 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import tempfile
-import time
 from pathlib import Path
 
-from bench_scale import BIN, DISTRICT, ROOT, python_step, rates_equal
+from bench_scale import BIN, DISTRICT, ROOT, python_step, rates_equal, timed
 
 # the baseline query under the same memory budget as the build (profiles.yml), spilling beyond it
 BASELINE_RATES = """
@@ -31,28 +27,6 @@ con.execute("set variable package = ?", [sys.argv[2]])
 con.execute(open(sys.argv[3]).read())
 con.execute("create table rates as select * from baseline_rates")
 """
-
-
-def timed(command: list[str], env: dict[str, str] | None = None) -> dict:
-    """Run ``command`` under /usr/bin/time: wall and CPU seconds, peak RSS (GiB). Fails loudly."""
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
-        started = time.perf_counter()
-        result = subprocess.run(
-            ["/usr/bin/time", "-o", report.name, "-f", "%M %U %S", *command],
-            cwd=ROOT,
-            env={**os.environ, **(env or {})},
-            capture_output=True,
-            text=True,
-        )
-        seconds = time.perf_counter() - started
-        peak_kib, user, system = Path(report.name).read_text().split()[-3:]
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} exited {result.returncode}:\n{result.stderr[-3000:]}")
-    return {
-        "seconds": round(seconds, 1),
-        "cpu_seconds": round(float(user) + float(system), 1),
-        "peak_rss_gib": round(int(peak_kib) / 2**20, 2),
-    }
 
 
 def main() -> int:
@@ -73,7 +47,7 @@ def main() -> int:
     out.parent.mkdir(exist_ok=True)
 
     def step(name: str, command: list[str], step_env: dict[str, str] | None = None) -> None:
-        results[name] = timed(command, step_env)
+        results[name] = {k: v for k, v in timed(command, step_env).items() if k != "stdout"}
         out.write_text(json.dumps(results, indent=2) + "\n")  # progress survives an interrupted run
         print(name, results[name], flush=True)
 
