@@ -120,22 +120,49 @@ def test_every_model_and_column_is_documented(manifest):
             assert column["description"].strip(), f"{model['name']}.{name} has no description"
 
 
+def _generic_tests_by_model(manifest: dict) -> dict[str, list[dict]]:
+    tests: dict[str, list[dict]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test" and "test_metadata" in node:
+            for parent in node["depends_on"]["nodes"]:
+                tests.setdefault(parent, []).append(node)
+    return tests
+
+
 @pytest.mark.dbt
 def test_every_model_has_a_primary_key_test(manifest):
     tests_by_model: dict[str, set[str]] = {}
-    for node in manifest["nodes"].values():
-        if node["resource_type"] != "test" or "test_metadata" not in node:
-            continue
-        for parent in node["depends_on"]["nodes"]:
+    for parent, nodes in _generic_tests_by_model(manifest).items():
+        for node in nodes:
             kind = node["test_metadata"]["name"]
-            column = node.get("column_name")
-            tests_by_model.setdefault(parent, set()).add(f"{kind}:{column}" if column else kind)
+            columns = node["test_metadata"]["kwargs"].get("columns") if kind == "not_null_columns" else None
+            for column in columns or [node.get("column_name")]:
+                kind_name = "not_null" if columns else kind
+                tests_by_model.setdefault(parent, set()).add(f"{kind_name}:{column}" if column else kind)
     for model in _models(manifest):
         tests = tests_by_model.get(model["unique_id"], set())
         unique_columns = {t.split(":", 1)[1] for t in tests if t.startswith("unique:")}
         not_null_columns = {t.split(":", 1)[1] for t in tests if t.startswith("not_null:")}
         has_key = bool({"unique_combination_of_columns", "primary_key"} & tests) or unique_columns & not_null_columns
         assert has_key, f"{model['name']} has no primary-key test"
+
+
+@pytest.mark.dbt
+def test_plain_not_null_tests_of_a_model_are_one_test(manifest):
+    """Outside staging (where `rollcall check` reports each required field on its own), a
+    model's or seed's columns that must not be null are checked in one scan: `not_null_columns`.
+    Each data test is a node of every build, so a second plain `not_null` is a second pass."""
+    for parent, nodes in _generic_tests_by_model(manifest).items():
+        if parent.startswith("model.") and manifest["nodes"][parent]["original_file_path"].startswith("models/staging"):
+            continue
+        plain = [
+            node["column_name"]
+            for node in nodes
+            if node["test_metadata"]["name"] == "not_null"
+            and not node["config"].get("where")
+            and node["config"].get("severity", "error").lower() == "error"
+        ]
+        assert len(plain) < 2, f"{parent}: fold the not_null tests of {plain} into one not_null_columns test"
 
 
 @pytest.mark.dbt
