@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import itertools
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,16 +129,49 @@ def dbt_env(
     )
 
 
+# The commands a test runs inside its own pytest process instead of a child process: dbt and the
+# loader are imported once per worker, not once per command (about 4 CPU seconds of every dbt
+# command). The CLI's own behaviour as a process (exit status, stdout, stderr) is the same; the
+# tests of that behaviour (test_cli.py, test_faults.py) start real processes themselves.
+IN_PROCESS_COMMANDS = frozenset({"build", "load"})
+
+
+def _in_process(run: Callable[[], int], args: tuple[str, ...], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """``run()`` with ``env`` as the whole environment, in the project folder, its stdout and
+    stderr captured; the environment and folder are restored after."""
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    out, err = io.StringIO(), io.StringIO()
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(PROJECT_ROOT)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = run()
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
 def run_rollcall(
     *args: str, database: Path | None = None, unit_tests: bool = False, store_failures: bool = False
 ) -> subprocess.CompletedProcess:
-    """Run the CLI as a user would, in a subprocess (dbt's unit tests and the tables of failing
-    test rows only when asked for; see ``dbt_env``)."""
+    """Run the CLI as a user would (dbt's unit tests and the tables of failing test rows only when
+    asked for; see ``dbt_env``): ``build`` and ``load`` on a given warehouse in this process (see
+    IN_PROCESS_COMMANDS), anything else in a subprocess."""
     env = (
         dict(os.environ)
         if database is None
         else dbt_env(database, args, cli=True, unit_tests=unit_tests, store_failures=store_failures)
     )
+    if database is not None and args and args[0] in IN_PROCESS_COMMANDS:
+        from rollcall.cli import main
+
+        return _in_process(lambda: main(list(args)), ("rollcall", *args), env)
     return subprocess.run(
         [sys.executable, "-m", "rollcall.cli", *args],
         cwd=PROJECT_ROOT,
@@ -147,20 +183,21 @@ def run_rollcall(
 
 
 def run_dbt(*args: str, database: Path, store_failures: bool = False) -> subprocess.CompletedProcess:
-    """Run dbt on this project against ``database`` (a subprocess, as `rollcall build` would).
+    """Run dbt on this project against ``database``, as `rollcall build` does: in this process,
+    through dbt's programmatic runner. The exit status is a dbt command's: 0 success, 1 a node
+    failed, 2 dbt could not run.
 
     No JSON artifacts (manifest, run results): no test reads those of these runs, and writing
     them is a second or two of every run. The partial parse is still written. Failing test rows
     are stored only when asked for (``dbt_env``)."""
-    dbt = Path(sys.executable).parent / "dbt"
-    return subprocess.run(
-        [str(dbt), *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)],
-        cwd=PROJECT_ROOT,
-        env={**dbt_env(database, args, store_failures=store_failures), "DBT_WRITE_JSON": "false"},
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    from rollcall.dbt import invoke_dbt
+
+    def run() -> int:
+        result = invoke_dbt(list(args))
+        return 0 if result.success else 2 if result.exception is not None else 1
+
+    env = {**dbt_env(database, args, store_failures=store_failures), "DBT_WRITE_JSON": "false"}
+    return _in_process(run, ("dbt", *args), env)
 
 
 USERS_HEADER = (
