@@ -163,6 +163,12 @@ def test_plain_not_null_tests_of_a_model_are_one_test(manifest):
             and node["config"].get("severity", "error").lower() == "error"
         ]
         assert len(plain) < 2, f"{parent}: fold the not_null tests of {plain} into one not_null_columns test"
+        kwargs = [node["test_metadata"]["kwargs"] for node in nodes if not node["config"].get("where")]
+        keys = [set(kw["combination"]) for kw in kwargs if "combination" in kw]
+        required = [set(kw["columns"]) for kw in kwargs if "columns" in kw and "combination" not in kw]
+        assert not [key for key in keys if key in required], (
+            f"{parent}: a key that is also not_null is a primary_key test"
+        )
 
 
 @pytest.mark.dbt
