@@ -2,8 +2,9 @@
 every data test), both targets in the same run from the same landed raw data.
 
 Generates one OneRoster district of STUDENTS students (rollcall generate), loads it once with the
-lake switch (DuckDB warehouse and parquet lake), then times, each in its own process (wall time
-and peak RSS from /usr/bin/time; Spark's JVM is a child of the dbt process and is counted):
+lake switch (DuckDB warehouse and parquet lake), then times, each in its own process (wall time,
+CPU seconds and peak RSS from /usr/bin/time; Spark's JVM is a child of the dbt process and is
+counted; CPU seconds compare the two targets even on a busy machine):
 ``dbt seed``, ``dbt run`` and ``dbt build`` (seeds, models and data tests; unit tests run on
 DuckDB only) on target dev (DuckDB) and target spark (local[2]).
 
@@ -18,33 +19,17 @@ import argparse
 import json
 import os
 import platform
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-DISTRICT = "demo-unified"
+from bench_scale import BIN, DISTRICT, ROOT, timed
 
 
-def timed(command: list[str], env: dict[str, str]) -> dict:
-    """Run ``command`` under /usr/bin/time; wall seconds and peak RSS (GiB). Fails loudly."""
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
-        started = time.perf_counter()
-        result = subprocess.run(
-            ["/usr/bin/time", "-o", report.name, "-f", "%M", *command],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            capture_output=True,
-            text=True,
-        )
-        seconds = time.perf_counter() - started
-        peak_kib = int(Path(report.name).read_text().split()[-1])
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} exited {result.returncode}:\n{result.stdout[-3000:]}")
-    return {"seconds": round(seconds, 1), "peak_rss_gib": round(peak_kib / 2**20, 2)}
+def step(command: list[str], env: dict[str, str]) -> dict:
+    """One timed step, without its output."""
+    result = timed(command, env)
+    result.pop("stdout")
+    return result
 
 
 def measure(students: int, days: int, work: Path) -> dict:
@@ -58,14 +43,14 @@ def measure(students: int, days: int, work: Path) -> dict:
     rollcall = str(BIN / "rollcall")
     timed([rollcall, "generate", str(work / "drop"), "--students", str(students), "--days", str(days)], env)
     result: dict = {"students": students, "days": days}
-    result["load"] = timed([rollcall, "load", str(work / "drop"), "--district", DISTRICT, "--brief"], env)
+    result["load"] = step([rollcall, "load", str(work / "drop"), "--district", DISTRICT, "--brief"], env)
     # the lake export on its own (`rollcall load --lake` does the same after landing)
-    result["lake"] = timed([rollcall, "lake"], env)
+    result["lake"] = step([rollcall, "lake"], env)
     for target in ("dev", "spark"):
         target_env = {**env, "DBT_TARGET_PATH": str(work / f"target-{target}")}
         for command in ("seed", "run", "build"):
             dbt = [str(BIN / "dbt"), command, "--target", target, "--full-refresh"]
-            result[f"{target}_{command}"] = timed(dbt, target_env)
+            result[f"{target}_{command}"] = step(dbt, target_env)
             print(f"{students} students, {target} {command}: {result[f'{target}_{command}']}", flush=True)
     return result
 

@@ -140,7 +140,8 @@ def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> SampleWarehous
     if HAS_SHARED_FIXTURES:
         assert load_package(GRAND_BEND_11, "grand-bend", database).status == "succeeded"
         districts.append("grand-bend")
-    # the run's one build with dbt's unit tests (they check code, not rows; a failing one fails it)
-    result = run_rollcall("build", database=database, unit_tests=True)
+    # the run's one build with dbt's unit tests (they check code, not rows; a failing one fails it),
+    # and with dbt's manifest.json, which test_bi and test_end_to_end read
+    result = run_rollcall("build", database=database, unit_tests=True, artifacts=True)
     assert result.returncode == 0, result.stdout[-4000:]
     return SampleWarehouse(drop, root / "sample" / "truth", database, result.stdout, tuple(districts))

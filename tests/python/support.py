@@ -110,7 +110,13 @@ SKIP_UNIT_TESTS = {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
 
 
 def dbt_env(
-    database: Path, args: tuple[str, ...], *, cli: bool = False, unit_tests: bool = False, store_failures: bool = False
+    database: Path,
+    args: tuple[str, ...],
+    *,
+    cli: bool = False,
+    unit_tests: bool = False,
+    store_failures: bool = False,
+    artifacts: bool = False,
 ) -> dict[str, str]:
     """The environment of a dbt run, or of a rollcall command (``cli``), on ``database``.
 
@@ -118,12 +124,17 @@ def dbt_env(
     failing rows in ``test_failures`` is left out (ROLLCALL_STORE_FAILURES, dbt_project.yml),
     unless the test reads those tables (``store_failures``): writing one table per data test
     is about a third of a small build's time. `rollcall check` always stores them (it reads them).
+    dbt's debug log file and its JSON artifacts (manifest, run results) are left out too, unless
+    a test reads the artifacts (``artifacts``): together about a tenth of a small build's CPU.
+    The partial parse is always written; what dbt prints is captured as always.
     """
     return dict(
         os.environ,
         ROLLCALL_DUCKDB_PATH=str(stable_path(database)),
         DBT_TARGET_PATH=str(dbt_target_path(args, cli=cli, store_failures=store_failures)),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        DBT_LOG_LEVEL_FILE="none",
+        DBT_WRITE_JSON=str(artifacts).lower(),
         ROLLCALL_STORE_FAILURES=str(store_failures).lower(),
         **({} if unit_tests else SKIP_UNIT_TESTS),
     )
@@ -158,7 +169,11 @@ def _in_process(run: Callable[[], int], args: tuple[str, ...], env: dict[str, st
 
 
 def run_rollcall(
-    *args: str, database: Path | None = None, unit_tests: bool = False, store_failures: bool = False
+    *args: str,
+    database: Path | None = None,
+    unit_tests: bool = False,
+    store_failures: bool = False,
+    artifacts: bool = False,
 ) -> subprocess.CompletedProcess:
     """Run the CLI as a user would (dbt's unit tests and the tables of failing test rows only when
     asked for; see ``dbt_env``): ``build`` and ``load`` on a given warehouse in this process (see
@@ -166,7 +181,9 @@ def run_rollcall(
     env = (
         dict(os.environ)
         if database is None
-        else dbt_env(database, args, cli=True, unit_tests=unit_tests, store_failures=store_failures)
+        else dbt_env(
+            database, args, cli=True, unit_tests=unit_tests, store_failures=store_failures, artifacts=artifacts
+        )
     )
     if database is not None and args and args[0] in IN_PROCESS_COMMANDS:
         from rollcall.cli import main
@@ -187,16 +204,14 @@ def run_dbt(*args: str, database: Path, store_failures: bool = False) -> subproc
     through dbt's programmatic runner. The exit status is a dbt command's: 0 success, 1 a node
     failed, 2 dbt could not run.
 
-    No JSON artifacts (manifest, run results): no test reads those of these runs, and writing
-    them is a second or two of every run. The partial parse is still written. Failing test rows
-    are stored only when asked for (``dbt_env``)."""
+    No JSON artifacts, no debug log file and failing test rows only when asked for (``dbt_env``)."""
     from rollcall.dbt import invoke_dbt
 
     def run() -> int:
         result = invoke_dbt(list(args))
         return 0 if result.success else 2 if result.exception is not None else 1
 
-    env = {**dbt_env(database, args, store_failures=store_failures), "DBT_WRITE_JSON": "false"}
+    env = dbt_env(database, args, store_failures=store_failures)
     return _in_process(run, ("dbt", *args), env)
 
 

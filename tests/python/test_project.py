@@ -26,7 +26,7 @@ def _dbt(*args: str, target: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(dbt), *args, "--project-dir", ".", "--profiles-dir", ".", "--target-path", str(target)],
         cwd=PROJECT_ROOT,
-        env=dbt_env(target / "warehouse.duckdb", ()),
+        env=dbt_env(target / "warehouse.duckdb", (), artifacts=True),
         capture_output=True,
         text=True,
         timeout=300,
