@@ -101,7 +101,25 @@ def dbt_target_path(args: tuple[str, ...] = (), *, cli: bool = False, store_fail
     given = [value for option, value in itertools.pairwise(args) if option == "--vars"]
     if given:
         folder = folder / f"vars-{hashlib.sha256(chr(0).join(given).encode()).hexdigest()[:12]}"
+    _seed_partial_parse(folder)
     return folder
+
+
+def _seed_partial_parse(folder: Path) -> None:
+    """A new target folder starts from the partial parse this worker saved last, in any folder.
+
+    dbt checks a saved parse against the run's vars, profile and project (and re-reads files whose
+    environment variables changed): where they match, as between a `rollcall build --vars V` and a
+    plain `dbt run --vars V`, it keeps the parse instead of parsing the project from scratch
+    (about 8 CPU seconds); where they do not, it parses from scratch, as it would have anyway."""
+    saved = folder / "partial_parse.msgpack"
+    if saved.exists():
+        return
+    root = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_ROOT / "target")
+    earlier = sorted(root.rglob(saved.name), key=lambda path: path.stat().st_mtime) if root.is_dir() else []
+    if earlier:
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(earlier[-1], saved)
 
 
 # dbt's unit tests check the project's code, the same in every build of a pytest run: they run in the
