@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--students", type=int, action="append", help="district size (repeatable)")
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument(
-        "--commands", default="seed,run,build", help="the dbt commands timed on each target, in order (default: %(default)s)"
+        "--commands", default="seed,run,build", help="dbt commands timed on each target, in order (%(default)s)"
     )
     args = parser.parse_args()
     results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "load_average_at_start": os.getloadavg()}
