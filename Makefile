@@ -13,7 +13,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # `dbt` in this folder finds profiles.yml here: no --profiles-dir needed
 export RUNTIME__DLTHUB_TELEMETRY := false
 
-.PHONY: setup demo test test-spark lint sql-lint build docs summary publish dashboard codegen bench bench-scale clean
+.PHONY: setup demo test test-spark lint ruff sql-lint build docs summary publish dashboard codegen bench bench-scale clean
 
 ## setup: create .venv from uv.lock (installs uv into .tools first)
 setup: .venv/.synced
@@ -34,15 +34,9 @@ $(UV):
 demo: setup
 	@$(BIN)/rollcall demo
 
-## test: ruff, then the whole pytest suite (incl. dbt builds) on $(PYTEST_WORKERS) workers, with
-##   sqlfluff linting beside it at a lower priority (its report follows pytest's when it finds something)
-test: setup lint
-	@mkdir -p warehouse
-	@echo "sql-lint runs beside pytest: warehouse/sql-lint.log"
-	@nice -n 10 $(MAKE) --no-print-directory sql-lint > warehouse/sql-lint.log 2>&1 & sql_lint=$$!; \
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder; tests=$$?; \
-	if ! wait $$sql_lint; then cat warehouse/sql-lint.log; echo "make test: sql-lint failed"; exit 1; fi; \
-	exit $$tests
+## test: ruff, then the whole pytest suite (incl. dbt builds) on $(PYTEST_WORKERS) workers; SQL style is `make lint`
+test: setup ruff
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 ## test-spark: the spark extra (dbt-spark, pyspark; Java 17 on the machine), then the Spark tests: both
 ##   targets built from the same landed demo districts, every mart compared (docs/scale-out.md)
@@ -50,7 +44,10 @@ test-spark: setup
 	$(UV) sync --frozen --quiet --python $(PYTHON) --extra spark
 	$(BIN)/pytest -m needs_spark tests/python/test_spark.py
 
-lint: setup
+## lint: the static checks: ruff (Python) and sqlfluff (every model and singular test, dbt templater)
+lint: ruff sql-lint
+
+ruff: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

@@ -165,7 +165,7 @@ def dbt_env(
 IN_PROCESS_COMMANDS = frozenset({"build", "load"})
 
 
-def _in_process(run: Callable[[], int], args: tuple[str, ...], env: dict[str, str]) -> subprocess.CompletedProcess:
+def in_process(run: Callable[[], int], args: tuple[str, ...], env: dict[str, str]) -> subprocess.CompletedProcess:
     """``run()`` with ``env`` as the whole environment, in the project folder, its stdout and
     stderr captured; the environment and folder are restored after."""
     saved_env, saved_cwd = dict(os.environ), os.getcwd()
@@ -206,7 +206,7 @@ def run_rollcall(
     if database is not None and args and args[0] in IN_PROCESS_COMMANDS:
         from rollcall.cli import main
 
-        return _in_process(lambda: main(list(args)), ("rollcall", *args), env)
+        return in_process(lambda: main(list(args)), ("rollcall", *args), env)
     return subprocess.run(
         [sys.executable, "-m", "rollcall.cli", *args],
         cwd=PROJECT_ROOT,
@@ -230,7 +230,7 @@ def run_dbt(*args: str, database: Path, store_failures: bool = False) -> subproc
         return 0 if result.success else 2 if result.exception is not None else 1
 
     env = dbt_env(database, args, store_failures=store_failures)
-    return _in_process(run, ("dbt", *args), env)
+    return in_process(run, ("dbt", *args), env)
 
 
 USERS_HEADER = (

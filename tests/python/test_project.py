@@ -7,7 +7,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -15,22 +14,17 @@ import pytest
 
 from rollcall import codegen
 from rollcall.settings import PROJECT_ROOT
-from tests.python.support import dbt_env, dbt_target_path
+from tests.python.support import dbt_env, dbt_target_path, in_process
 
 LAYER_PREFIXES = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("dim_", "fct_")}
 
 
 def _dbt(*args: str, target: Path) -> subprocess.CompletedProcess:
-    """A dbt command on the project, its artifacts and partial parse in ``target``."""
-    dbt = Path(sys.executable).parent / "dbt"
-    return subprocess.run(
-        [str(dbt), *args, "--project-dir", ".", "--profiles-dir", ".", "--target-path", str(target)],
-        cwd=PROJECT_ROOT,
-        env=dbt_env(target / "warehouse.duckdb", (), artifacts=True),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    """A dbt command on the project (in this process), its artifacts and partial parse in ``target``."""
+    from rollcall.dbt import invoke_dbt
+
+    env = {**dbt_env(target / "warehouse.duckdb", (), artifacts=True), "DBT_TARGET_PATH": str(target)}
+    return in_process(lambda: 0 if invoke_dbt(list(args)).success else 1, ("dbt", *args), env)
 
 
 @pytest.fixture(scope="module")
