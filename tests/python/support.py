@@ -162,7 +162,7 @@ def dbt_env(
 # loader are imported once per worker, not once per command (about 4 CPU seconds of every dbt
 # command). The CLI's own behaviour as a process (exit status, stdout, stderr) is the same; the
 # tests of that behaviour (test_cli.py, test_faults.py) start real processes themselves.
-IN_PROCESS_COMMANDS = frozenset({"build", "load"})
+IN_PROCESS_COMMANDS = frozenset({"build", "load", "publish", "summary"})
 
 
 def in_process(run: Callable[[], int], args: tuple[str, ...], env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -194,8 +194,8 @@ def run_rollcall(
     artifacts: bool = False,
 ) -> subprocess.CompletedProcess:
     """Run the CLI as a user would (dbt's unit tests and the tables of failing test rows only when
-    asked for; see ``dbt_env``): ``build`` and ``load`` on a given warehouse in this process (see
-    IN_PROCESS_COMMANDS), anything else in a subprocess."""
+    asked for; see ``dbt_env``): the IN_PROCESS_COMMANDS on a given warehouse in this process,
+    anything else in a subprocess."""
     env = (
         dict(os.environ)
         if database is None
