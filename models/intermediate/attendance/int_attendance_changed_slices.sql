@@ -9,9 +9,10 @@
 --   per student, from the record's date: an attendance record added, changed or tombstoned (and
 --     the student and date it had before, when a correction moved it).
 {%- set whole = beginning_of_time() %}
-{#- the earliest change already seen, as a literal: the scan of the records skips older row groups -#}
+{#- the earliest change already seen, as a literal: the scan of the records skips older row groups
+    (none where the fingerprints are not built, as when sqlfluff compiles on an empty warehouse) -#}
 {%- set seen_through = none %}
-{%- if execute %}
+{%- if execute and load_relation(ref('int_attendance_input_fingerprints')) is not none %}
     {%- set seen_through = run_query(
         "select min(previous_fingerprint) from " ~ ref('int_attendance_input_fingerprints')
         ~ " where fingerprint_name = 'records_changed_through'"
@@ -78,7 +79,7 @@ changed_records as (
         {%- if seen_through is not none %}
             and attendance_records.changed_at > cast('{{ seen_through }}' as {{ type_timestamp_tz() }})
         {%- endif %}
-        and attendance_records.district_id not in (select district_id from whole_districts)
+        and attendance_records.district_id not in (select whole_districts.district_id from whole_districts)
 ),
 
 record_slices as (
@@ -104,11 +105,12 @@ enrollment_slices as (
     from changed_fingerprints
     where
         fingerprint_name = 'enrollment_spans'
-        and district_id not in (select district_id from whole_districts)
+        and district_id not in (select whole_districts.district_id from whole_districts)
 ),
 
 student_slices as (
-    select * from record_slices where student_id is not null
+    select * from record_slices
+    where student_id is not null
     union all
     select * from enrollment_slices
 ),
@@ -117,7 +119,10 @@ student_slices as (
 district_slices as (
     select * from district_wide
     union all
-    select district_id, changed_from_date from record_slices
+    select
+        district_id,
+        changed_from_date
+    from record_slices
     where student_id is null
 ),
 
