@@ -118,7 +118,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
     """A DuckDB file path in a fresh temporary folder (not created yet)."""
-    return tmp_path / "warehouse" / "test.duckdb"
+    return tmp_path / "warehouse" / "warehouse.duckdb"
 
 
 @pytest.fixture(scope="session")

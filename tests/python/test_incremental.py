@@ -245,12 +245,13 @@ def test_the_scenario_changed_what_it_meant_to(sequence):
 
 def test_a_changed_var_rebuilds_the_incremental_models(sequence, tmp_path):
     """--vars changes the attendance rules: the incremental models must follow, not keep old rows."""
-    database = tmp_path / "vars.duckdb"
+    database = tmp_path / "vars" / "warehouse.duckdb"  # the one name: see support.stable_path
+    database.parent.mkdir()
     shutil.copy(sequence["incremental"], database)
     args = ("--vars", "{period_rollup_rule: fraction}")
     result = run_rollcall("build", *args, database=database)
     assert result.returncode == 0, result.stdout[-3000:]
-    full = tmp_path / "full" / "vars.duckdb"
+    full = tmp_path / "full" / "warehouse.duckdb"
     full.parent.mkdir()
     shutil.copy(database, full)
     rebuilt = run_dbt(*FULL_REFRESH, *args, database=full)

@@ -152,7 +152,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
     result = run_rollcall("generate", str(package), "--students", "60", "--days", "30", "--seed", "5")
     assert result.returncode == 0, result.stderr
     facts = _prepare(package)
-    default = root / "default.duckdb"
+    default = root / "default" / "warehouse.duckdb"  # the one name: see support.stable_path
     load = run_rollcall("load", str(package), "--district", DISTRICT, database=default)
     assert load.returncode == 0, load.stdout + load.stderr
     _build(default)
@@ -172,7 +172,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
     }
     databases = {"default": default}
     for name, values in groups.items():
-        database = root / f"{name}.duckdb"
+        database = root / name / "warehouse.duckdb"
+        database.parent.mkdir()
         shutil.copy(default, database)
         inline = "{" + ", ".join(f"{key}: {value}" for key, value in values.items()) + "}"
         _build(database, "--vars", inline.replace("True", "true"))
