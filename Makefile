@@ -4,8 +4,9 @@ UV_VERSION := 0.13.8
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 BIN := .venv/bin
-# pytest-xdist workers for `make test` (the machines have two cores)
-PYTEST_WORKERS ?= 2
+# pytest-xdist workers for `make test`: three on two cores, so that a worker waiting on a child
+# process (a server, a browser, a load killed on purpose) leaves its core to another
+PYTEST_WORKERS ?= 3
 
 export ROLLCALL_DUCKDB_PATH ?= warehouse/rollcall.duckdb
 export UV_PYTHON_DOWNLOADS := never
