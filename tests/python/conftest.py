@@ -14,7 +14,7 @@ Markers (registered in pyproject.toml):
 With ``ROLLCALL_TESTS_REQUIRE_ALL=1`` (set by ``.ci/run``) a run that skipped any test fails,
 listing what it skipped: CI has the shared fixtures and sshd, so it must run every test.
 
-``make test`` runs the suite on two pytest-xdist workers, a module at a time (``--dist loadfile``),
+``make test`` runs the suite on three pytest-xdist workers (two cores), a module at a time (``--dist loadfile``),
 the modules on the session's sample warehouse together, the longest modules first.
 """
 
