@@ -36,9 +36,9 @@ DISTRICT = "demo-unified"
 RATE_COLUMNS = "student_id, school_id, academic_session_id, membership_days, absent_days, is_chronically_absent"
 
 
-def timed(command: list[str], env: dict[str, str] | None = None) -> dict:
-    """Run ``command`` under /usr/bin/time: wall and CPU (user + system) seconds, peak RSS (GiB), stdout.
-    Fails loudly."""
+def timed(command: list[str], env: dict[str, str] | None = None, output: bool = True) -> dict:
+    """Run ``command`` under /usr/bin/time: wall and CPU (user + system) seconds, peak RSS (GiB) and,
+    with ``output``, its stdout. Fails loudly."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
         started = time.perf_counter()
         result = subprocess.run(
@@ -58,7 +58,7 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> dict:
         "seconds": round(seconds, 1),
         "cpu_seconds": round(float(user) + float(system), 1),
         "peak_rss_gib": round(int(peak_kib) / 2**20, 2),
-        "stdout": result.stdout,
+        **({"stdout": result.stdout} if output else {}),
     }
 
 

@@ -31,13 +31,6 @@ from bench_scale import BIN, DISTRICT, ROOT, timed
 REAP = Path(__file__).with_name("reap.py")  # Spark's JVM outlives dbt: wait for it, count it
 
 
-def step(command: list[str], env: dict[str, str]) -> dict:
-    """One timed step, without its output."""
-    result = timed(command, env)
-    result.pop("stdout")
-    return result
-
-
 def measure(students: int, days: int, commands: list[str], work: Path) -> dict:
     env = {
         "ROLLCALL_DUCKDB_PATH": str(work / "rollcall.duckdb"),
@@ -49,14 +42,14 @@ def measure(students: int, days: int, commands: list[str], work: Path) -> dict:
     rollcall = str(BIN / "rollcall")
     timed([rollcall, "generate", str(work / "drop"), "--students", str(students), "--days", str(days)], env)
     result: dict = {"students": students, "days": days}
-    result["load"] = step([rollcall, "load", str(work / "drop"), "--district", DISTRICT, "--brief"], env)
+    result["load"] = timed([rollcall, "load", str(work / "drop"), "--district", DISTRICT, "--brief"], env, output=False)
     # the lake export on its own (`rollcall load --lake` does the same after landing)
-    result["lake"] = step([rollcall, "lake"], env)
+    result["lake"] = timed([rollcall, "lake"], env, output=False)
     for target in ("dev", "spark"):
         target_env = {**env, "DBT_TARGET_PATH": str(work / f"target-{target}")}
         for command in commands:
             dbt = [sys.executable, str(REAP), str(BIN / "dbt"), command, "--target", target, "--full-refresh"]
-            result[f"{target}_{command}"] = step(dbt, target_env)
+            result[f"{target}_{command}"] = timed(dbt, target_env, output=False)
             print(f"{students} students, {target} {command}: {result[f'{target}_{command}']}", flush=True)
     return result
 

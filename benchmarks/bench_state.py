@@ -47,7 +47,7 @@ def main() -> int:
     out.parent.mkdir(exist_ok=True)
 
     def step(name: str, command: list[str], step_env: dict[str, str] | None = None) -> None:
-        results[name] = {k: v for k, v in timed(command, step_env).items() if k != "stdout"}
+        results[name] = timed(command, step_env, output=False)
         out.write_text(json.dumps(results, indent=2) + "\n")  # progress survives an interrupted run
         print(name, results[name], flush=True)
 

@@ -103,7 +103,6 @@ def dbt_target_path(args: tuple[str, ...] = (), *, cli: bool = False, store_fail
     given = [value for option, value in itertools.pairwise(args) if option == "--vars"]
     if given:
         folder = folder / f"vars-{hashlib.sha256(chr(0).join(given).encode()).hexdigest()[:12]}"
-    _seed_partial_parse(folder)
     return folder
 
 
@@ -148,10 +147,12 @@ def dbt_env(
     a test reads the artifacts (``artifacts``): together about a tenth of a small build's CPU.
     The partial parse is always written; what dbt prints is captured as always.
     """
+    target = dbt_target_path(args, cli=cli, store_failures=store_failures)
+    _seed_partial_parse(target)
     return dict(
         os.environ,
         ROLLCALL_DUCKDB_PATH=str(stable_path(database)),
-        DBT_TARGET_PATH=str(dbt_target_path(args, cli=cli, store_failures=store_failures)),
+        DBT_TARGET_PATH=str(target),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         DBT_LOG_LEVEL_FILE="none",
         DBT_WRITE_JSON=str(artifacts).lower(),
@@ -225,13 +226,18 @@ def run_dbt(*args: str, database: Path, store_failures: bool = False) -> subproc
     failed, 2 dbt could not run.
 
     No JSON artifacts, no debug log file and failing test rows only when asked for (``dbt_env``)."""
+    return dbt_in_process(args, dbt_env(database, args, store_failures=store_failures))
+
+
+def dbt_in_process(args: tuple[str, ...], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """A dbt command on this project in this process with ``env``; the exit status is a dbt
+    command's: 0 success, 1 a node failed, 2 dbt could not run."""
     from rollcall.dbt import invoke_dbt
 
     def run() -> int:
         result = invoke_dbt(list(args))
         return 0 if result.success else 2 if result.exception is not None else 1
 
-    env = dbt_env(database, args, store_failures=store_failures)
     return in_process(run, ("dbt", *args), env)
 
 

@@ -14,17 +14,15 @@ import pytest
 
 from rollcall import codegen
 from rollcall.settings import PROJECT_ROOT
-from tests.python.support import dbt_env, dbt_target_path, in_process
+from tests.python.support import dbt_env, dbt_in_process, dbt_target_path
 
 LAYER_PREFIXES = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("dim_", "fct_")}
 
 
 def _dbt(*args: str, target: Path) -> subprocess.CompletedProcess:
     """A dbt command on the project (in this process), its artifacts and partial parse in ``target``."""
-    from rollcall.dbt import invoke_dbt
-
     env = {**dbt_env(target / "warehouse.duckdb", (), artifacts=True), "DBT_TARGET_PATH": str(target)}
-    return in_process(lambda: 0 if invoke_dbt(list(args)).success else 1, ("dbt", *args), env)
+    return dbt_in_process(args, env)
 
 
 @pytest.fixture(scope="module")

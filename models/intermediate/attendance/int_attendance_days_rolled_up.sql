@@ -1,12 +1,11 @@
--- One attendance value per student, school and date. A daily record decides the day; without
--- one, the day's period records roll up by the period_rollup_rule var, over the periods the
--- student is scheduled for when the source lists only missed periods (SIS), else over the
--- period records. Codes resolve to a
--- school's own absence code first, then to the district-wide code. Duplicate records for the
--- same day (or class period) are resolved latest-wins. The day's absent share is kept in exact
--- absent units three ways, one per suspension_counting of the chronic rule sets: as coded,
--- every suspension period absent, and suspension periods not absent. A rolled-up day takes the
--- category of what made it absent (suspension, then unexcused, excused, earlyDeparture); a day
+-- One attendance value per student, school and date. A daily record decides the day; without one,
+-- the day's period records roll up by the period_rollup_rule var, over the periods the student is
+-- scheduled for when the source lists only missed periods (SIS), else over the period records.
+-- Codes resolve to a school's own absence code first, then to the district-wide code. Duplicate
+-- records for the same day (or class period) are resolved latest-wins. The day's absent share is
+-- kept in exact absent units three ways, one per suspension_counting of the chronic rule sets: as
+-- coded, every suspension period absent, and suspension periods not absent. A rolled-up day takes
+-- the category of what made it absent (suspension, then unexcused, excused, earlyDeparture); a day
 -- the periods leave present is a suspension day when its suspension periods would make it absent,
 -- else earlyDeparture or tardy when a period was.
 -- Incremental: only the changed slices (int_attendance_changed_slices) are recomputed.
