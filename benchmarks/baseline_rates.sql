@@ -25,7 +25,12 @@ attendance as (
            nullif("classSourcedId", '') is null as is_daily, "absenceCode" as code
     from read_csv(getvariable('package') || '/attendance.csv', all_varchar = true)
 ),
-as_of as (select max(day) as as_of_date from attendance),
+-- the file is read twice (here for its last day) rather than kept: at a million students its 485
+-- million records would be written to disk
+as_of as (
+    select max(cast("date" as date)) as as_of_date
+    from read_csv(getvariable('package') || '/attendance.csv', all_varchar = true)
+),
 spans as (
     select distinct "userSourcedId" as student_id, "schoolSourcedId" as school_id,
            cast("beginDate" as date) as begin_date, cast("endDate" as date) as end_date

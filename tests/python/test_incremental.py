@@ -97,7 +97,8 @@ def _new_day(package: Path, day: date, prefix: str) -> list[dict[str, str]]:
     """The last recorded day's records again, dated ``day``, with new ids and some absences; students
     with period records keep only those, so their day rolls up from periods (some partly absent)."""
     attendance = _rows(package / "attendance.csv")
-    last = [row for row in attendance if row["date"] == max(r["date"] for r in attendance)]
+    last_date = max(row["date"] for row in attendance)
+    last = [row for row in attendance if row["date"] == last_date]
     with_periods = {row["userSourcedId"] for row in last if row["classSourcedId"]}
     rows = []
     for number, row in enumerate(last):
