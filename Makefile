@@ -13,6 +13,9 @@ export UV_PYTHON_DOWNLOADS := never
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # `dbt` in this folder finds profiles.yml here: no --profiles-dir needed
 export RUNTIME__DLTHUB_TELEMETRY := false
+# Python keeps the bytecode of what it imports (an environment setting PYTHONDONTWRITEBYTECODE would
+# make every process that imports dbt compile it again: about 2.5 CPU seconds each)
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: setup demo test test-spark lint ruff sql-lint build docs summary publish dashboard codegen bench bench-scale clean
 
@@ -23,10 +26,8 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-# --compile-bytecode: the packages' bytecode is written once here, so that a process importing dbt
-# does not compile it again (about 2.5 CPU seconds each where PYTHONDONTWRITEBYTECODE is set)
 .venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --quiet --compile-bytecode --python $(PYTHON)
+	$(UV) sync --frozen --quiet --python $(PYTHON)
 	@touch $@
 
 ## demo: `rollcall demo`: generate the sample districts, load them, dbt build, docs, summary, publish
@@ -44,7 +45,7 @@ test: setup ruff
 ## test-spark: the spark extra (dbt-spark, pyspark; Java 17 on the machine), then the Spark tests: both
 ##   targets built from the same landed demo districts, every mart compared (docs/scale-out.md)
 test-spark: setup
-	$(UV) sync --frozen --quiet --compile-bytecode --python $(PYTHON) --extra spark
+	$(UV) sync --frozen --quiet --python $(PYTHON) --extra spark
 	$(BIN)/pytest -m needs_spark tests/python/test_spark.py
 
 ## lint: the static checks: ruff (Python) and sqlfluff (every model and singular test, dbt templater)
