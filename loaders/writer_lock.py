@@ -22,6 +22,8 @@ from pathlib import Path
 
 import duckdb
 
+from rollcall.settings import duckdb_budget
+
 TIMEOUT_ENV = "ROLLCALL_WRITER_TIMEOUT"
 DEFAULT_TIMEOUT = 600.0
 PROGRESS_EVERY = 15.0
@@ -115,13 +117,14 @@ def _acquire(handle, database: Path, timeout: float, progress: Callable[[str], N
 
 
 def connect_writer(database: str | Path, timeout: float | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse for writing; while another program (not a rollcall writer, e.g. a
-    DuckDB shell) holds DuckDB's own file lock, retry until ``timeout``, then ``WarehouseBusy``."""
+    """Open the warehouse for writing, within the build's memory budget (spilling beyond it); while
+    another program (not a rollcall writer, e.g. a DuckDB shell) holds DuckDB's own file lock,
+    retry until ``timeout``, then ``WarehouseBusy``."""
     timeout = writer_timeout() if timeout is None else timeout
     started = time.monotonic()
     while True:
         try:
-            return duckdb.connect(str(database))
+            return duckdb.connect(str(database), config=duckdb_budget(database))
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise

@@ -36,6 +36,16 @@ def database_path() -> Path:
     return path if path.is_absolute() else WORK_DIR / path
 
 
+def duckdb_budget(database: str | Path) -> dict[str, str]:
+    """DuckDB's memory budget for a process writing ``database``, the same as the build's
+    (profiles.yml): ``$ROLLCALL_DUCKDB_MEMORY_LIMIT`` (default 6GB), spilling beyond it to
+    ``$ROLLCALL_DUCKDB_TEMP_DIRECTORY`` (default: the warehouse path plus ``.tmp``)."""
+    return {
+        "memory_limit": os.environ.get("ROLLCALL_DUCKDB_MEMORY_LIMIT", "6GB"),
+        "temp_directory": os.environ.get("ROLLCALL_DUCKDB_TEMP_DIRECTORY", f"{database}.tmp"),
+    }
+
+
 def work_path(path: str | Path) -> Path:
     """A path as given, relative ones against WORK_DIR."""
     path = Path(path)

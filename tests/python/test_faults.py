@@ -23,7 +23,7 @@ from loaders.dlt_pipelines import pipelines_dir_for
 from loaders.fault_points import FAULT_ENV
 from loaders.oneroster.pipeline import load_package
 from loaders.secrets import is_secret_column, readable_fields
-from loaders.writer_lock import EXIT_BUSY, TIMEOUT_ENV, writer_lock
+from loaders.writer_lock import EXIT_BUSY, TIMEOUT_ENV, connect_writer, writer_lock
 from rollcall.settings import PROJECT_ROOT
 from tests.python.support import query
 
@@ -427,3 +427,19 @@ def test_a_rerun_after_a_failed_landing_converges_to_the_clean_load(drops, after
     assert _loaded_files(database) == verified
     # the failed load's quarantine stays on record beside the rerun's: it was a real attempt
     assert report.rows_quarantined == snapshot["audit.quarantined_rows"][0]
+
+
+def test_a_load_writes_within_the_builds_memory_budget(tmp_path, monkeypatch):
+    """The loader's DuckDB connection has the build's memory limit and spills beside the warehouse
+    (profiles.yml), so a state-sized file slows a load down instead of taking the machine's memory."""
+    database = tmp_path / "warehouse.duckdb"
+    monkeypatch.delenv("ROLLCALL_DUCKDB_TEMP_DIRECTORY", raising=False)
+    monkeypatch.setenv("ROLLCALL_DUCKDB_MEMORY_LIMIT", "300MB")
+    with connect_writer(database) as con:
+        settings = "select current_setting('memory_limit'), current_setting('temp_directory')"
+        limit, spill = con.execute(settings).fetchone()
+    assert limit == "286.1 MiB"  # DuckDB reports 300 MB in MiB
+    assert spill == f"{database}.tmp"
+    monkeypatch.delenv("ROLLCALL_DUCKDB_MEMORY_LIMIT")
+    with connect_writer(database) as con:
+        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "5.5 GiB"  # 6GB
