@@ -20,11 +20,11 @@ from pathlib import Path
 
 from bench_scale import BIN, DISTRICT, ROOT, python_step, rates_equal, timed
 
-# the baseline query under the same memory budget as the build (profiles.yml), spilling beyond it
+# the baseline query under the same memory budget as a build or a load (rollcall.settings), spilling beyond it
 BASELINE_RATES = """
 import duckdb, sys
-con = duckdb.connect(sys.argv[1], config={"memory_limit": "6GB", "temp_directory": sys.argv[1] + ".tmp",
-                                        "preserve_insertion_order": False})
+from rollcall.settings import duckdb_budget
+con = duckdb.connect(sys.argv[1], config={**duckdb_budget(sys.argv[1]), "preserve_insertion_order": False})
 con.execute("set variable package = ?", [sys.argv[2]])
 con.execute(open(sys.argv[3]).read())
 con.execute("create table rates as select * from baseline_rates")
