@@ -40,7 +40,7 @@
                 _row_number,
                 row_number() over (
                     partition by _district_id, trim(sourced_id)
-                    order by _loaded_at desc, _row_number desc
+                    order by _loaded_at desc, _row_number desc, _file_sha256 desc
                 ) as version_rank
             from file_rows
             where {{ record_key }} in (select record_key from {{ repeated_keys or 'repeated_keys' }})

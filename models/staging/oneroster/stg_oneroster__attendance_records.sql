@@ -79,34 +79,45 @@ renamed as (
     from latest
 ),
 
--- the student and date of every version of those records
-earlier_versions as (
+-- the student and date of every version of the repeated records, newest first (the same order
+-- latest_oneroster_records keeps the newest by). Only these few rows are compared, so the
+-- records themselves (renamed) are read once, as a stream.
+repeated_versions as {{ materialized_cte() }} (
     select
         _district_id as district_id,
         {{ clean_text('sourced_id') }} as attendance_record_id,
         {{ clean_text('user_sourced_id') }} as student_id,
-        {{ parse_date('date') }} as attendance_date
+        {{ parse_date('date') }} as attendance_date,
+        row_number() over (
+            partition by _district_id, trim(sourced_id)
+            order by _loaded_at desc, _row_number desc, _file_sha256 desc
+        ) as version_rank
     from source
     where
         coalesce(_change_kind, 'file_row') = 'file_row'
+        and {{ clean_text('sourced_id') }} is not null
         and {{ row_hash(['_district_id', 'trim(sourced_id)']) }} in (select repeated_records.record_key from repeated_records)
 ),
 
+-- where each record was before its newest version, when that was another student or date
 moved_from as (
     select
-        earlier_versions.district_id,
-        earlier_versions.attendance_record_id,
-        {{ collect_previous_slices('earlier_versions.student_id', 'earlier_versions.attendance_date') }}
-            as previous_slices
-    from earlier_versions
-    inner join renamed
+        earlier.district_id,
+        earlier.attendance_record_id,
+        {{ collect_previous_slices('earlier.student_id', 'earlier.attendance_date') }} as previous_slices
+    from repeated_versions as earlier
+    inner join repeated_versions as newest
         on
-            earlier_versions.district_id = renamed.district_id
-            and earlier_versions.attendance_record_id = renamed.attendance_record_id
+            earlier.district_id = newest.district_id
+            and earlier.attendance_record_id = newest.attendance_record_id
+            and newest.version_rank = 1
     where
-        earlier_versions.student_id is distinct from renamed.user_id
-        or earlier_versions.attendance_date is distinct from renamed.attendance_date
-    group by earlier_versions.district_id, earlier_versions.attendance_record_id
+        earlier.version_rank > 1
+        and (
+            earlier.student_id is distinct from newest.student_id
+            or earlier.attendance_date is distinct from newest.attendance_date
+        )
+    group by earlier.district_id, earlier.attendance_record_id
 ),
 
 final as (
