@@ -14,7 +14,9 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # `dbt` in this folder finds profiles.yml here: no --profiles-dir needed
 export RUNTIME__DLTHUB_TELEMETRY := false
 # Python keeps the bytecode of what it imports (an environment setting PYTHONDONTWRITEBYTECODE would
-# make every process that imports dbt compile it again: about 2.5 CPU seconds each)
+# make every process that imports rollcall's own modules compile them again); the installed packages
+# are compiled once by `uv sync --compile-bytecode`, so that a command run outside make (cron, a
+# container that sets PYTHONDONTWRITEBYTECODE) does not compile dbt and dlt on every start
 export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: setup demo test test-spark lint ruff sql-lint build docs summary publish dashboard codegen bench bench-scale clean
@@ -27,7 +29,7 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --quiet --python $(PYTHON)
+	$(UV) sync --frozen --quiet --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 ## demo: `rollcall demo`: generate the sample districts, load them, dbt build, docs, summary, publish
