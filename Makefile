@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 UV_VERSION := 0.13.8
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
+# the locked environment, its packages compiled to bytecode once (see PYTHONDONTWRITEBYTECODE below)
+UV_SYNC := $(UV) sync --frozen --quiet --compile-bytecode --python $(PYTHON)
 BIN := .venv/bin
 # pytest-xdist workers for `make test`: three on two cores, so that a worker waiting on a child
 # process (a server, a browser, a load killed on purpose) leaves its core to another
@@ -29,7 +31,7 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --quiet --compile-bytecode --python $(PYTHON)
+	$(UV_SYNC)
 	@touch $@
 
 ## demo: `rollcall demo`: generate the sample districts, load them, dbt build, docs, summary, publish
@@ -47,7 +49,7 @@ test: setup ruff
 ## test-spark: the spark extra (dbt-spark, pyspark; Java 17 on the machine), then the Spark tests: both
 ##   targets built from the same landed demo districts, every mart compared (docs/scale-out.md)
 test-spark: setup
-	$(UV) sync --frozen --quiet --python $(PYTHON) --extra spark
+	$(UV_SYNC) --extra spark
 	$(BIN)/pytest -m needs_spark tests/python/test_spark.py
 
 ## lint: the static checks: ruff (Python) and sqlfluff (every model and singular test, dbt templater)
