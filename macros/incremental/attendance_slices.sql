@@ -129,6 +129,31 @@
         and {{ slice_sync_status() }} <> 'current'
 {%- endmacro %}
 
+{#-
+    The earliest slice start of this build, as a date literal: every row a slice-incremental
+    model recomputes, and every candidate it reads, is dated on or after it. A literal (not a
+    subquery) lets DuckDB skip stored rows by their statistics and drop the rest at the scan,
+    so an hourly build reads recent days, not the year. The beginning of time outside an
+    incremental run, where whole districts are rewritten, and when the model rebuilds
+    everything; the end of time when there is nothing to recompute. `days_before` moves it
+    that many days earlier.
+-#}
+{% macro slice_floor(days_before=0) -%}
+    {%- if not (execute and is_incremental()) or rewrites_whole_districts() -%}
+        {{ return(beginning_of_time() if days_before == 0 else
+            'cast(' ~ dbt.dateadd('day', -days_before, beginning_of_time()) ~ ' as date)') }}
+    {%- endif -%}
+    {%- set floor = run_query(
+        'select min(slice_start) from (select slice_start from (' ~ student_slice_changes()
+        ~ ') as student_change union all select slice_start from (' ~ district_slice_changes() ~ ') as district_change) as starts'
+    ).columns[0].values()[0] -%}
+    {%- if floor is none -%}
+        {{ return(end_of_time()) }}
+    {%- endif -%}
+    {%- set day = modules.datetime.date.fromisoformat((floor | string)[:10]) - modules.datetime.timedelta(days=days_before) -%}
+    {{ return("cast('" ~ day.isoformat() ~ "' as date)") }}
+{%- endmacro %}
+
 {#- Per district, the earliest slice start of `slice_starts`: dates before it need no work. -#}
 {% macro district_slice_starts(slice_starts) -%}
     select

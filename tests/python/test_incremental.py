@@ -3,7 +3,8 @@
 A small district is loaded and built (a copy of the session's sample warehouse, conftest.py), then
 changed the ways districts change it — a new school day, late corrections, tombstones, a record
 moved to another student and date, an enrollment back-dated a month (overlapping another school),
-a changed calendar day and absence code — each load followed by the incremental `rollcall build`.
+a changed calendar day and absence code, a student back after weeks away — each load followed by
+the incremental `rollcall build`.
 After the sequence, every attendance model and mart must equal, row for row, a `--full-refresh`
 build of a copy of the same warehouse.
 """
@@ -158,8 +159,11 @@ def sequence(tmp_path_factory: pytest.TempPathFactory, sample_warehouse: SampleW
     load_and_build(drop, "new day, corrections, tombstone")
 
     # 2. a record moved to another student and date; an enrollment back-dated a month at another
-    #    school; a calendar day turned into a half day and another into a holiday; a code's value
+    #    school; a calendar day turned into a half day and another into a holiday; a code's value;
+    #    a student who left in the first weeks and comes back on the second new day (step 3), more
+    #    than a month after the last day before it: the year-to-date totals carry across the gap
     enrollments = _rows(package / "enrollments.csv")
+    day_two = _next_school_day(package, day_one)
     back_date = as_of - timedelta(days=30)
     mover = next(
         row
@@ -180,6 +184,15 @@ def sequence(tmp_path_factory: pytest.TempPathFactory, sample_warehouse: SampleW
         endDate="",
     )
     moved = _active(early[3], userSourcedId=early[5]["userSourcedId"], date=by_day[7])
+    returning = next(
+        row["userSourcedId"]
+        for row in enrollments
+        if row["role"] == "student"
+        and row["userSourcedId"] not in {mover["userSourcedId"], early[3]["userSourcedId"], early[5]["userSourcedId"]}
+        and date.fromisoformat(row["beginDate"]) < date.fromisoformat(by_day[2])
+    )
+    left = [_active(row, endDate=by_day[5]) for row in enrollments if row["userSourcedId"] == returning]
+    came_back = _active(left[0], sourcedId="enr-returning", beginDate=day_two.isoformat(), endDate="")
     calendar = _rows(package / "calendar.csv")
     half_day = next(row for row in calendar if row["date"] == by_day[10] and row["schoolSourcedId"] == "school-001")
     holiday = next(row for row in calendar if row["date"] == by_day[12] and row["schoolSourcedId"] == "school-002")
@@ -189,7 +202,7 @@ def sequence(tmp_path_factory: pytest.TempPathFactory, sample_warehouse: SampleW
         root / "drop-2",
         {
             "attendance": (ATTENDANCE_HEADER, [moved]),
-            "enrollments": (list(mover), [back_dated]),
+            "enrollments": (list(mover), [back_dated, *left, came_back]),
             "calendar": (
                 list(half_day),
                 [
@@ -205,7 +218,7 @@ def sequence(tmp_path_factory: pytest.TempPathFactory, sample_warehouse: SampleW
     # 3. another school day
     drop = _delta_drop(
         root / "drop-3",
-        {"attendance": (ATTENDANCE_HEADER, _new_day(package, _next_school_day(package, day_one), "d2"))},
+        {"attendance": (ATTENDANCE_HEADER, _new_day(package, day_two, "d2"))},
     )
     load_and_build(drop, "second new day")
 
@@ -214,7 +227,13 @@ def sequence(tmp_path_factory: pytest.TempPathFactory, sample_warehouse: SampleW
     shutil.copy(database, full)
     rebuilt = run_dbt(*FULL_REFRESH, database=full)
     assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
-    return {"incremental": database, "full": full, "steps": steps, "mover": mover["userSourcedId"]}
+    return {
+        "incremental": database,
+        "full": full,
+        "steps": steps,
+        "mover": mover["userSourcedId"],
+        "returning": (returning, day_two),
+    }
 
 
 def test_every_incremental_build_selected_only_what_changed(sequence):
@@ -242,6 +261,17 @@ def test_the_scenario_changed_what_it_meant_to(sequence):
         "select count(*) from attendance.fct_student_daily_attendance where membership_value = 0.5",
     )[0][0]
     assert half_days > 0
+    returning, day_two = sequence["returning"]
+    ((last_before, back, carried),) = query(
+        database,
+        """select
+               max(attendance_date) filter (where attendance_date < ?),
+               count(*) filter (where attendance_date = ?),
+               max(ytd_membership_days) filter (where attendance_date = ?)
+           from attendance.fct_student_early_warning where district_id = ? and student_id = ?""",
+        [day_two, day_two, day_two, DISTRICT, returning],
+    )
+    assert back == 1 and (day_two - last_before).days > 31 and carried > 1
 
 
 def test_a_changed_var_rebuilds_the_incremental_models(sequence, tmp_path):

@@ -17,12 +17,13 @@
     **incremental_config('append')
 ) }}
 
--- read twice (candidates, records to build): inlined, so each read keeps only the days it needs
+-- read twice (candidates, records to build): inlined, so each read keeps only the days it needs,
+-- and only days a changed slice can reach (on or after the build's earliest slice start)
 with attendance_records as {{ inline_cte() }} (
     select * from {{ ref('int_attendance_records_unioned') }}
     where
         not is_tombstoned
-        and attendance_date is not null
+        and attendance_date >= {{ slice_floor() }}
 ),
 
 absence_codes as (

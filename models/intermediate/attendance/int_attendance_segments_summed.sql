@@ -11,8 +11,10 @@
     **incremental_config('append')
 ) }}
 
+-- only days whose segment (at most a week) a changed slice can reach
 with daily_attendance as {{ inline_cte() }} (
     select * from {{ ref('fct_student_daily_attendance') }}
+    where attendance_date >= {{ slice_floor(days_before=6) }}
 ),
 
 segment_days as (

@@ -11,13 +11,17 @@
     **incremental_config('append')
 ) }}
 
+{%- set floor = slice_floor() %}
+
+-- only days a changed slice can reach: on or after the build's earliest slice start
 with membership_days as (
     select * from {{ ref('int_membership_days_expanded') }}
-    where is_counted
+    where is_counted and calendar_date >= {{ floor }}
 ),
 
 attendance_days as (
     select * from {{ ref('int_attendance_days_rolled_up') }}
+    where attendance_date >= {{ floor }}
 ),
 
 candidate_students as (

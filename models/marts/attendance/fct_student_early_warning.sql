@@ -14,8 +14,12 @@
     **incremental_config('append')
 ) }}
 
+{%- set floor = slice_floor() %}
+
+-- only days a changed slice can reach: on or after the build's earliest slice start
 with daily_attendance as (
     select * from {{ ref('fct_student_daily_attendance') }}
+    where attendance_date >= {{ floor }}
 ),
 
 school_years as (
@@ -63,25 +67,69 @@ days_to_build as (
             and daily_attendance.attendance_date < school_years.end_date
 ),
 
--- the running totals as they stood on each changed student's last day before its slice
-carried as (
-    {%- if is_incremental() %}
-        select
-            kept.district_id,
-            kept.student_id,
-            kept.school_year,
-            max_by(kept.ytd_membership_days, kept.attendance_date) as ytd_membership_days,
-            max_by(kept.ytd_absent_day_units, kept.attendance_date) as ytd_absent_day_units,
-            max_by(kept.ytd_absence_count, kept.attendance_date) as ytd_absence_count,
-            max_by(kept.consecutive_absent_days, kept.attendance_date) as consecutive_absent_days
+-- the running totals as they stood on each changed student's last day before its slice: looked
+-- for in the month before the build's earliest slice start, and in the older rows only for the
+-- students who have none in that month (usually none, and then the older rows are not read)
+{%- if is_incremental() %}
+{%- set recent_floor = slice_floor(days_before=31) %}
+{%- set carried_columns = ['district_id', 'student_id', 'school_year', 'attendance_date', 'ytd_membership_days',
+    'ytd_absent_day_units', 'ytd_absence_count', 'consecutive_absent_days'] %}
+
+    kept_recent as (
+        select {% for column in carried_columns %}kept.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
         from {{ this }} as kept
         inner join slice_starts
             on
                 kept.district_id = slice_starts.district_id
                 and kept.student_id = slice_starts.student_id
                 and kept.attendance_date < slice_starts.slice_start
-        group by kept.district_id, kept.student_id, kept.school_year
-    {%- else %}
+        where kept.attendance_date >= {{ recent_floor }}
+    ),
+
+    -- the changed students with no row in that month (new ones too: they have none at all)
+    students_without_recent_rows as {{ materialized_cte() }} (
+        select
+            slice_starts.district_id,
+            slice_starts.student_id,
+            slice_starts.slice_start
+        from slice_starts
+        left join (select distinct district_id, student_id from kept_recent) as recent
+            on
+                slice_starts.district_id = recent.district_id
+                and slice_starts.student_id = recent.student_id
+        where recent.student_id is null
+    ),
+
+    kept_older as (
+        select {% for column in carried_columns %}kept.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
+        from {{ this }} as kept
+        inner join students_without_recent_rows as older
+            on
+                kept.district_id = older.district_id
+                and kept.student_id = older.student_id
+                and kept.attendance_date < older.slice_start
+        where kept.attendance_date < {{ recent_floor }}
+    ),
+
+    carried as (
+        select
+            district_id,
+            student_id,
+            school_year,
+            max_by(ytd_membership_days, attendance_date) as ytd_membership_days,
+            max_by(ytd_absent_day_units, attendance_date) as ytd_absent_day_units,
+            max_by(ytd_absence_count, attendance_date) as ytd_absence_count,
+            max_by(consecutive_absent_days, attendance_date) as consecutive_absent_days
+        from (
+            select * from kept_recent
+            union all
+            select * from kept_older
+        ) as kept
+        group by district_id, student_id, school_year
+    ),
+{%- else %}
+
+    carried as (
         select
             cast(null as {{ dbt.type_string() }}) as district_id,
             cast(null as {{ dbt.type_string() }}) as student_id,
@@ -91,8 +139,8 @@ carried as (
             cast(null as bigint) as ytd_absence_count,
             cast(null as bigint) as consecutive_absent_days
         where false
-    {%- endif %}
-),
+    ),
+{%- endif %}
 
 remaining_school_days as (
     select
