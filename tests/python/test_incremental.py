@@ -3,8 +3,8 @@
 A small district is loaded and built (a copy of the session's sample warehouse, conftest.py), then
 changed the ways districts change it — a new school day, late corrections, tombstones, a record
 moved to another student and date, an enrollment back-dated a month (overlapping another school),
-a changed calendar day and absence code, a student back after weeks away — each load followed by
-the incremental `rollcall build`.
+a changed calendar day and absence code, a student back after weeks away, a guardian's new email
+address — each load followed by the incremental `rollcall build`.
 After the sequence, every attendance model and mart must equal, row for row, a `--full-refresh`
 build of a copy of the same warehouse.
 """
@@ -38,6 +38,7 @@ COMPARED = {
     "reporting_group_type, reporting_group_value",
     "quality.fct_attendance_exceptions": "district_id, attendance_record_id",
     "quality.fct_membership_overlaps": "district_id, student_id, school_id, counted_school_id",
+    "messaging.fct_teacher_audiences": "k_teacher_audience",
 }
 # the full rebuild: every compared model and everything upstream of it, from scratch
 FULL_REFRESH = ("run", "--full-refresh", "--select", *(f"+{table.split('.')[1]}" for table in COMPARED))
@@ -161,7 +162,8 @@ def sequence(tmp_path_factory: pytest.TempPathFactory, sample_warehouse: SampleW
     # 2. a record moved to another student and date; an enrollment back-dated a month at another
     #    school; a calendar day turned into a half day and another into a holiday; a code's value;
     #    a student who left in the first weeks and comes back on the second new day (step 3), more
-    #    than a month after the last day before it: the year-to-date totals carry across the gap
+    #    than a month after the last day before it: the year-to-date totals carry across the gap;
+    #    a guardian's new email address (the district's teacher audiences are rewritten)
     enrollments = _rows(package / "enrollments.csv")
     day_two = _next_school_day(package, day_one)
     back_date = as_of - timedelta(days=30)
@@ -193,6 +195,9 @@ def sequence(tmp_path_factory: pytest.TempPathFactory, sample_warehouse: SampleW
     )
     left = [_active(row, endDate=by_day[5]) for row in enrollments if row["userSourcedId"] == returning]
     came_back = _active(left[0], sourcedId="enr-returning", beginDate=day_two.isoformat(), endDate="")
+    users = _rows(package / "users.csv")
+    guardian = next(row for row in users if row["role"] in ("guardian", "parent") and row["email"])
+    new_email = _active(guardian, email="new.address@example.org")
     calendar = _rows(package / "calendar.csv")
     half_day = next(row for row in calendar if row["date"] == by_day[10] and row["schoolSourcedId"] == "school-001")
     holiday = next(row for row in calendar if row["date"] == by_day[12] and row["schoolSourcedId"] == "school-002")
@@ -203,6 +208,7 @@ def sequence(tmp_path_factory: pytest.TempPathFactory, sample_warehouse: SampleW
         {
             "attendance": (ATTENDANCE_HEADER, [moved]),
             "enrollments": (list(mover), [back_dated, *left, came_back]),
+            "users": (list(guardian), [new_email]),
             "calendar": (
                 list(half_day),
                 [
@@ -272,6 +278,11 @@ def test_the_scenario_changed_what_it_meant_to(sequence):
         [day_two, day_two, day_two, DISTRICT, returning],
     )
     assert back == 1 and (day_two - last_before).days > 31 and carried > 1
+    emailed = query(
+        database,
+        "select count(*) from messaging.fct_teacher_audiences where contact_point = 'new.address@example.org'",
+    )[0][0]
+    assert emailed > 0
 
 
 def test_a_changed_var_rebuilds_the_incremental_models(sequence, tmp_path):

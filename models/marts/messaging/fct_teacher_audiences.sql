@@ -1,8 +1,18 @@
 -- Who a teacher may message on the messaging date: the students of every class the teacher is
 -- rostered to that day, and those students' guardians, parents and relatives - only contact
 -- points that are valid and not opted out, with the recipient's language.
+-- Incremental: only the classes whose roster changed, and the districts whose contacts,
+-- guardians or teachers changed, are rewritten (macros/incremental/audience_inputs.sql).
+{{ config(
+    materialized='incremental',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_audiences() }}",
+    post_hook="{{ record_audience_inputs() }}",
+    **incremental_config('append')
+) }}
+
 with rosters as (
-    select * from {{ ref('int_class_rosters_current') }}
+    {{ audience_rosters_to_build(ref('int_class_rosters_current')) }}
 ),
 
 agents as (
