@@ -5,7 +5,8 @@ schemas and load packages there, so nothing of one warehouse's loads reaches ano
 are deleted once the landed rows are counted (``discard_packages``): their job files are copies
 of rows (parquet files with student names), which must not stay outside the warehouse. Whatever
 a load that died left there is deleted by the next load of the same warehouse
-(``clear_packages``), never replayed: its files land again from the drop.
+(``clear_packages``), never replayed: its files land again from the drop. A load's scratch folder
+(``<folder>/.<file name>.scratch``) is beside the warehouse too, and emptied the same way.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import dlt
@@ -28,6 +30,26 @@ def pipelines_dir_for(database: Path) -> Path:
     """dlt's working folder for one warehouse file: ``<folder>/.<file name>.dlt``. Private to the
     file, so a package left by a crashed load can never reach another warehouse."""
     return database.parent / f".{database.name}.dlt"
+
+
+def scratch_dir_for(database: Path) -> Path:
+    """A load's scratch folder for one warehouse file: ``<folder>/.<file name>.scratch``. It holds
+    rewritten copies of drop files and dlt's SQL models: beside the warehouse whose rows they copy,
+    never in a shared temp folder where a killed load would leave them."""
+    return database.parent / f".{database.name}.scratch"
+
+
+@contextlib.contextmanager
+def load_scratch(database: Path) -> Iterator[Path]:
+    """The load's empty scratch folder (enter it under the writer lock): whatever a load that died
+    left there is removed first, and everything when this load ends."""
+    scratch = scratch_dir_for(database)
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(mode=0o700)
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def new_pipeline(con: duckdb.DuckDBPyConnection, name: str, pipelines_dir: Path, dataset: str) -> dlt.Pipeline:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import os
-import tempfile
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ import duckdb
 
 from loaders.audit import AuditLog, FileResult, utc_now
 from loaders.district_gate import Evidence, judge_by_schools, judge_drop, record_decisions
-from loaders.dlt_pipelines import clear_packages, discard_packages, pipelines_dir_for
+from loaders.dlt_pipelines import clear_packages, discard_packages, load_scratch, pipelines_dir_for
 from loaders.drop_checks import TEXT_SUFFIXES, prepare_texts
 from loaders.fault_points import fault_point
 from loaders.package import PackageFile, open_package
@@ -280,7 +279,7 @@ def load_drop(
         writer_lock(database),
         open_package(location) as files,
         connect_writer(database) as con,
-        tempfile.TemporaryDirectory(prefix="rollcall-load-") as scratch,
+        load_scratch(database) as scratch,
     ):
         audit = AuditLog(con)
         audit.mark_interrupted()  # loads still 'running' died: we hold the writer lock
@@ -290,7 +289,7 @@ def load_drop(
             district_id,
             load_id,
             started_at,
-            Path(scratch),
+            scratch,
             Path(pipelines_dir or pipelines_dir_for(database)),
             options,
             LoadReport(load_id, district_id, "running"),

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loaders.dlt_pipelines import pipelines_dir_for
+from loaders.dlt_pipelines import pipelines_dir_for, scratch_dir_for
 from loaders.fault_points import FAULT_ENV
 from loaders.oneroster.pipeline import load_package
 from loaders.secrets import is_secret_column, readable_fields
@@ -165,9 +165,13 @@ def clean_second(drops, after_first, tmp_path_factory: pytest.TempPathFactory) -
 @pytest.mark.parametrize("point", CRASH_POINTS)
 def test_one_rerun_after_a_kill_converges_to_the_clean_load(point, drops, after_first, clean_second, tmp_path):
     database = _copy_warehouse(after_first, tmp_path / "w")
-    killed = _cli_load(drops[1], database, **{FAULT_ENV: point})
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    killed = _cli_load(drops[1], database, TMPDIR=str(temp), **{FAULT_ENV: point})
     killed.communicate(timeout=300)
     assert killed.returncode == -signal.SIGKILL, f"the load did not reach {point}"
+    # what the killed load had in its scratch folder stays beside the warehouse, not in the temp folder
+    assert [p for p in temp.rglob("*") if p.is_file()] == []
     assert query(database, "select count(*) from audit.load_log where status = 'running'") == [(1,)]
 
     verified_before = {r[0] for r in query(database, "select file_name from audit.file_log where status = 'loaded'")}
@@ -183,6 +187,7 @@ def test_one_rerun_after_a_kill_converges_to_the_clean_load(point, drops, after_
     statuses = query(database, "select status from audit.load_log order by started_at")
     assert statuses == [("succeeded",), ("interrupted",), (report.status,)]
     assert _package_files(database) == []
+    assert not scratch_dir_for(database).exists()  # the rerun emptied and removed it
 
 
 def test_two_warehouses_of_one_folder_loaded_at_once_stay_apart(drops, after_first, tmp_path):
