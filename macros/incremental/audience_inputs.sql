@@ -72,13 +72,16 @@
     {%- if audiences_by_change() -%}
         {%- set state = audience_inputs_relation() -%}
         create or replace table {{ audience_changes_relation() }} as
+        with inputs_now as {{ materialized_cte() }} (
+            {{ audience_input_hashes() }}
+        )
         select distinct district_id, class_id
         from (
-            (select district_id, class_id, input_hash from ({{ audience_input_hashes() }}) as inputs_now
+            (select district_id, class_id, input_hash from inputs_now
                 except select district_id, class_id, input_hash from {{ state }})
             union all
             (select district_id, class_id, input_hash from {{ state }}
-                except select district_id, class_id, input_hash from ({{ audience_input_hashes() }}) as inputs_now)
+                except select district_id, class_id, input_hash from inputs_now)
         ) as changed;
         delete from {{ this }} as target
         using {{ audience_changes_relation() }} as changed
