@@ -171,26 +171,48 @@ def plan_build(database: Path, args: list[str], today: date | None = None) -> Bu
     return plan([*full, "--select", *selectors, *exclude], "what the loads since the last build changed", changed)
 
 
+# the day of a raw OneRoster attendance row, as staging reads it
+_RAW_DAY = "coalesce(try_cast(left(trim({0}.date), 10) as date), try_strptime(trim({0}.date), '%m/%d/%Y')::date)"
+
+
 def _as_of_may_move(con: duckdb.DuckDBPyConnection, since) -> bool:
     """True unless the OneRoster attendance loaded since ``since`` is all dated on or before each
-    district's current as-of date and removes nothing (so the as-of date stays where it is)."""
+    district's current as-of date, removes nothing and moves no record off that date (so the
+    as-of date stays where it is)."""
     if not _exists(con, "intermediate", "int_districts_as_of_dates"):
         return True
-    moved_or_removed = con.execute(
-        """with new_rows as (
+    since = since.replace(tzinfo=UTC)  # build_log keeps UTC without a zone
+    new_rows = f"""new_rows as (
                select
-                   _district_id as district_id, _change_kind, status,
-                   coalesce(try_cast(left(trim(date), 10) as date), try_strptime(trim(date), '%m/%d/%Y')::date)
-                       as day
-               from raw_oneroster.attendance where _loaded_at >= ?
-           )
+                   raw._district_id as district_id, trim(raw.sourced_id) as record_id, raw._change_kind,
+                   raw.status, {_RAW_DAY.format("raw")} as day
+               from raw_oneroster.attendance as raw where raw._loaded_at >= $since
+           )"""
+    later_or_removed = con.execute(
+        f"""with {new_rows}
            select count(*) from new_rows
            left join intermediate.int_districts_as_of_dates as as_of using (district_id)
            where as_of.as_of_date is null or new_rows.day > as_of.as_of_date
               or _change_kind = 'bulk_tombstone' or lower(trim(status)) in ('tobedeleted', 'inactive')""",
-        [since.replace(tzinfo=UTC)],
+        {"since": since},
     ).fetchone()[0]
-    return moved_or_removed > 0
+    if later_or_removed:
+        return True
+    # a correction that moves a record off the as-of date may leave that date without records
+    # (staging still holds each record's version from before these loads)
+    if not _exists(con, "staging", "stg_oneroster__attendance_records"):
+        return True
+    moved_off = con.execute(
+        f"""with {new_rows}
+           select count(*) from staging.stg_oneroster__attendance_records as earlier
+           inner join intermediate.int_districts_as_of_dates as as_of
+               on earlier.district_id = as_of.district_id and earlier.attendance_date = as_of.as_of_date
+           inner join new_rows
+               on earlier.district_id = new_rows.district_id and earlier.attendance_record_id = new_rows.record_id
+           where new_rows.day is distinct from as_of.as_of_date""",
+        {"since": since},
+    ).fetchone()[0]
+    return moved_off > 0
 
 
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

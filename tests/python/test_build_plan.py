@@ -73,3 +73,62 @@ def test_an_attendance_load_selects_its_raw_table_downstream_without_unit_tests(
     args = plan.dbt_args
     assert args[args.index("--select") + 1] == "source:raw_oneroster.attendance+"
     assert args[args.index("--exclude-resource-type") + 1] == "unit_test"
+
+
+def _attendance_since_the_build(tmp_path: Path, earlier: list[tuple], loaded: list[tuple]) -> Path:
+    """A warehouse whose last build (08:00) set demo's as-of date to TODAY; ``earlier`` records
+    (sourcedId, ISO date) were loaded and staged before it, ``loaded`` at 10:00."""
+    database = _warehouse(tmp_path, project_fingerprint())
+    with duckdb.connect(str(database)) as con:
+        con.execute("insert into audit.file_log values ('loaded', 'attendance', ?, ?)", [datetime(2026, 3, 2, 10)] * 2)
+        con.execute("create schema raw_oneroster")
+        con.execute(
+            """create table raw_oneroster.attendance (_district_id varchar, sourced_id varchar, date varchar,
+               status varchar, _change_kind varchar, _loaded_at timestamptz)"""
+        )
+        for hour, records in ((7, earlier), (10, loaded)):
+            for sourced_id, day in records:
+                con.execute(
+                    "insert into raw_oneroster.attendance values ('demo', ?, ?, 'active', 'upsert', ?)",
+                    [sourced_id, day, datetime(2026, 3, 2, hour)],
+                )
+        # staging holds each record's version from before the new loads
+        con.execute("create schema staging")
+        con.execute(
+            """create table staging.stg_oneroster__attendance_records
+               (district_id varchar, attendance_record_id varchar, attendance_date date)"""
+        )
+        for sourced_id, day in earlier:
+            staged = "insert into staging.stg_oneroster__attendance_records values ('demo', ?, ?)"
+            con.execute(staged, [sourced_id, day])
+        con.execute("create schema intermediate")
+        con.execute(
+            "create table intermediate.int_districts_as_of_dates as select 'demo' as district_id, ?::date as_of_date",
+            [TODAY],
+        )
+    return database
+
+
+def _keeps_the_clock_models(plan) -> bool:
+    return "tag:reads_clock+" not in plan.dbt_args[plan.dbt_args.index("--select") :]
+
+
+def test_attendance_before_the_as_of_date_leaves_the_clock_models_for_a_new_day(tmp_path: Path) -> None:
+    # a new record and a correction of an earlier day: the as-of date (the latest day) stays
+    earlier = [("a1", "2026-03-02"), ("a2", "2026-02-27")]
+    loaded = [("a2", "2026-02-26"), ("a3", "2026-02-27")]
+    database = _attendance_since_the_build(tmp_path, earlier=earlier, loaded=loaded)
+    assert not _keeps_the_clock_models(plan_build(database, [], today=TODAY))
+
+
+def test_a_correction_moving_a_record_off_the_as_of_date_builds_the_clock_models(tmp_path: Path) -> None:
+    # a1 was the as-of date's only record: moved to an earlier day, the as-of date may move back
+    database = _attendance_since_the_build(
+        tmp_path, earlier=[("a1", "2026-03-02"), ("a2", "2026-02-27")], loaded=[("a1", "02/27/2026")]
+    )
+    assert _keeps_the_clock_models(plan_build(database, [], today=TODAY))
+
+
+def test_attendance_after_the_as_of_date_builds_the_clock_models(tmp_path: Path) -> None:
+    database = _attendance_since_the_build(tmp_path, earlier=[("a1", "2026-03-02")], loaded=[("a2", "2026-03-03")])
+    assert _keeps_the_clock_models(plan_build(database, [], today=TODAY))
