@@ -17,7 +17,7 @@
     **incremental_config('append')
 ) }}
 
--- read twice (candidates, records to build): inlined, so each read keeps only the days it needs,
+-- read more than once (candidates, schools, records to build): inlined, so each read keeps only the days it needs,
 -- and only days a changed slice can reach (on or after the build's earliest slice start)
 with attendance_records as {{ inline_cte() }} (
     select * from {{ ref('int_attendance_records_unioned') }}
@@ -43,7 +43,8 @@ slice_starts as (
     {{ changed_slice_starts('candidate_students') }}
 ),
 
-records_to_build as (
+-- read three times (duplicate check, its anti-join): inlined, never held in memory whole
+records_to_build as {{ inline_cte() }} (
     select
         attendance_records.district_id,
         attendance_records.attendance_record_id,
@@ -66,11 +67,12 @@ records_to_build as (
             and attendance_records.attendance_date >= slice_starts.slice_start
 ),
 
+-- the schools of every record read (a superset of those rebuilt: only looked up)
 schools as (
     select distinct
         district_id,
         school_id
-    from records_to_build
+    from attendance_records
 ),
 
 -- every code usable at a school (district-wide codes and the school's own), with the school's

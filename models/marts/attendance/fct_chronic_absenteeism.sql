@@ -2,6 +2,7 @@
 -- one row per rule set, student, academic session and — for school-scope rule sets — school.
 -- District-scope rule sets follow the student across schools (school_id is null). Each row
 -- says which rule set produced it; thresholds are inclusive and compared in exact absent units.
+-- Keys are hashed once per student total, before the totals fan out to the rule sets.
 {%- set counted_units -%}
     case rule_sets.suspension_counting
         when 'all_absent' then totals.absent_day_units_suspension_as_absent
@@ -26,6 +27,7 @@ rule_sets as (
 district_totals as (
     select
         district_id,
+        {{ skey('k_student') }} as k_student,
         student_id,
         cast(null as {{ dbt.type_string() }}) as school_id,
         academic_session_id,
@@ -42,6 +44,7 @@ district_totals as (
 school_totals as (
     select
         district_id,
+        {{ skey('k_student') }} as k_student,
         student_id,
         school_id,
         academic_session_id,
@@ -61,6 +64,7 @@ per_student as (
             rule_sets.threshold,
             rule_sets.min_membership_days,
             totals.district_id,
+            totals.k_student,
             totals.student_id,
             totals.school_id,
             totals.academic_session_id,
@@ -78,8 +82,8 @@ per_student as (
 
 final as (
     select
-        {{ skey('k_student', 'per_student') }} as k_student,
-        {{ skey('k_academic_session', 'per_student') }} as k_academic_session,
+        per_student.k_student,
+        sessions.k_academic_session,
         per_student.rule_set_id,
         per_student.scope as rule_set_scope,
         per_student.district_id,
