@@ -63,7 +63,8 @@ slice_starts as (
     {{ changed_slice_starts('candidate_students') }}
 ),
 
-records_to_build as (
+-- read three times (duplicate check, its join): inlined, never held in memory whole
+records_to_build as {{ inline_cte() }} (
     select attendance_records.*
     from attendance_records
     inner join slice_starts
