@@ -22,19 +22,28 @@ segment_days as (
     select * from {{ ref('int_session_segment_days') }}
 ),
 
+-- each day with its segment
+dated_days as {{ inline_cte() }} (
+    select
+        daily_attendance.*,
+        segment_days.segment_id,
+        segment_days.segment_last_date
+    from daily_attendance
+    inner join segment_days
+        on
+            daily_attendance.district_id = segment_days.district_id
+            and daily_attendance.attendance_date = segment_days.calendar_date
+),
+
 {%- if is_incremental() %}
 
     -- a student is a candidate by the last day of the segment holding each of its days
     candidate_students as (
         select
-            daily_attendance.district_id,
-            daily_attendance.student_id,
-            segment_days.segment_last_date as candidate_date
-        from daily_attendance
-        inner join segment_days
-            on
-                daily_attendance.district_id = segment_days.district_id
-                and daily_attendance.attendance_date = segment_days.calendar_date
+            district_id,
+            student_id,
+            segment_last_date as candidate_date
+        from dated_days
     ),
 
     slice_starts as (
@@ -43,36 +52,21 @@ segment_days as (
 
     -- every day of every segment a changed slice reaches (a segment is at most a week long)
     days_to_build as (
-        select
-            daily_attendance.*,
-            segment_days.segment_id,
-            segment_days.segment_last_date
-        from daily_attendance
+        select dated_days.*
+        from dated_days
         inner join slice_starts
             on
-                daily_attendance.district_id = slice_starts.district_id
-                and daily_attendance.student_id = slice_starts.student_id
-                and daily_attendance.attendance_date >= {{ dbt.dateadd('day', -6, 'slice_starts.slice_start') }}
-        inner join segment_days
-            on
-                daily_attendance.district_id = segment_days.district_id
-                and daily_attendance.attendance_date = segment_days.calendar_date
-                and slice_starts.slice_start <= segment_days.segment_last_date
+                dated_days.district_id = slice_starts.district_id
+                and dated_days.student_id = slice_starts.student_id
+                and dated_days.attendance_date >= {{ dbt.dateadd('day', -6, 'slice_starts.slice_start') }}
+                and dated_days.segment_last_date >= slice_starts.slice_start
     ),
 {%- else %}
 
     -- a build from scratch: every day, without the slices' range join (19.0 s → 5.6 s alone at
     -- 100,000 students)
     days_to_build as (
-        select
-            daily_attendance.*,
-            segment_days.segment_id,
-            segment_days.segment_last_date
-        from daily_attendance
-        inner join segment_days
-            on
-                daily_attendance.district_id = segment_days.district_id
-                and daily_attendance.attendance_date = segment_days.calendar_date
+        select * from dated_days
     ),
 {%- endif %}
 
