@@ -171,10 +171,6 @@ def plan_build(database: Path, args: list[str], today: date | None = None) -> Bu
     return plan([*full, "--select", *selectors, *exclude], "what the loads since the last build changed", changed)
 
 
-# the day of a raw OneRoster attendance row, as staging reads it
-_RAW_DAY = "coalesce(try_cast(left(trim({0}.date), 10) as date), try_strptime(trim({0}.date), '%m/%d/%Y')::date)"
-
-
 def _as_of_may_move(con: duckdb.DuckDBPyConnection, since) -> bool:
     """True unless the OneRoster attendance loaded since ``since`` is all dated on or before each
     district's current as-of date, removes nothing and moves no record off that date (so the
@@ -182,11 +178,13 @@ def _as_of_may_move(con: duckdb.DuckDBPyConnection, since) -> bool:
     if not _exists(con, "intermediate", "int_districts_as_of_dates"):
         return True
     since = since.replace(tzinfo=UTC)  # build_log keeps UTC without a zone
-    new_rows = f"""new_rows as (
+    # the day read as staging reads it
+    new_rows = """new_rows as (
                select
-                   raw._district_id as district_id, trim(raw.sourced_id) as record_id, raw._change_kind,
-                   raw.status, {_RAW_DAY.format("raw")} as day
-               from raw_oneroster.attendance as raw where raw._loaded_at >= $since
+                   _district_id as district_id, trim(sourced_id) as record_id, _change_kind, status,
+                   coalesce(try_cast(left(trim(date), 10) as date), try_strptime(trim(date), '%m/%d/%Y')::date)
+                       as day
+               from raw_oneroster.attendance where _loaded_at >= $since
            )"""
     later_or_removed = con.execute(
         f"""with {new_rows}
