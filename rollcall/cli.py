@@ -485,6 +485,7 @@ def run_dbt_build(dbt_args: list[str], env: dict[str, str], reporter: Reporter) 
 
     output = [] if reporter.verbose else ["--quiet"]
     started = time.perf_counter()
+    starved: list[str] = []  # nodes DuckDB ran out of memory in
     with reporter.progress() as bars:
         nodes = bars.add_task("dbt build", total=None, unit="nodes")
 
@@ -493,6 +494,8 @@ def run_dbt_build(dbt_args: list[str], env: dict[str, str], reporter: Reporter) 
                 bars.update(nodes, total=msg.data.total)
             elif msg.info.name == "NodeFinished":
                 bars.update(nodes, advance=1, description=f"dbt build ({msg.data.node_info.node_name})")
+                if "Out of Memory Error" in msg.data.run_result.message:
+                    starved.append(msg.data.node_info.node_name)
 
         result = invoke_dbt(["build", *dbt_args, *output], env, [on_event])
     if type(result.exception).__name__ == "DbtUsageException":  # an option after `--` dbt does not know
@@ -504,7 +507,23 @@ def run_dbt_build(dbt_args: list[str], env: dict[str, str], reporter: Reporter) 
     click.echo(f"rollcall build: {outcome}; {counts or 'no nodes'} in {time.perf_counter() - started:.0f} s")
     if statuses.get("warn") and not reporter.verbose:
         click.echo("  warnings are listed by `rollcall build --verbose` (and kept in the test_failures schema)")
+    if starved or "Out of Memory Error" in str(result.exception):  # in a model or test, or in dbt's own queries
+        _hint_memory_budget(starved)
     return EXIT_OK if result.success else EXIT_FAILED
+
+
+def _hint_memory_budget(starved: list[str]) -> None:
+    """Name the setting that gives DuckDB more memory: its own hint, ``SET memory_limit``, is not
+    one a user of rollcall can run."""
+    from rollcall.settings import duckdb_budget
+
+    limit = duckdb_budget(database_path())["memory_limit"]
+    click.echo(
+        f"  DuckDB ran out of memory{' in ' + ', '.join(starved) if starved else ''}"
+        f" within ROLLCALL_DUCKDB_MEMORY_LIMIT={limit}:"
+        " raise it (docs/performance.md: a 1,000,000-student district needs 10GB)",
+        err=True,
+    )
 
 
 @cli.command(

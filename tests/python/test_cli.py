@@ -174,3 +174,14 @@ def test_an_option_dbt_does_not_know_after_the_separator_is_a_usage_error(tmp_pa
     monkeypatch.setenv("ROLLCALL_DUCKDB_PATH", str(tmp_path / "new.duckdb"))  # a first build: everything
     assert cli.main(["build", "--", "--bogus"]) == 2
     assert "dbt refused its options: No such option '--bogus'" in capsys.readouterr().err
+
+
+@pytest.mark.dbt
+def test_a_build_out_of_memory_names_the_model_and_the_setting(tmp_path: Path, monkeypatch, capsys) -> None:
+    """DuckDB's own advice (`SET memory_limit`) is not a setting of rollcall's: the build names it."""
+    monkeypatch.setenv("ROLLCALL_DUCKDB_PATH", str(tmp_path / "new.duckdb"))
+    monkeypatch.setenv("ROLLCALL_DUCKDB_MEMORY_LIMIT", "1MB")  # too little for any model
+    assert cli.main(["build", "--fail-fast", "--select", "dim_dates"]) == 1
+    err = capsys.readouterr().err
+    # dbt's own first queries may run out before the model does
+    assert re.search(r"DuckDB ran out of memory( in dim_dates)? within ROLLCALL_DUCKDB_MEMORY_LIMIT=1MB: raise it", err)
