@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -24,7 +25,7 @@ from loaders.fault_points import FAULT_ENV
 from loaders.oneroster.pipeline import load_package
 from loaders.secrets import is_secret_column, readable_fields
 from loaders.writer_lock import EXIT_BUSY, TIMEOUT_ENV, connect_writer, writer_lock
-from rollcall.settings import PROJECT_ROOT
+from rollcall.settings import PROJECT_ROOT, duckdb_budget
 from tests.python.support import query
 
 DISTRICT = "demo-unified"
@@ -448,3 +449,11 @@ def test_a_load_writes_within_the_builds_memory_budget(tmp_path, monkeypatch):
     monkeypatch.delenv("ROLLCALL_DUCKDB_MEMORY_LIMIT")
     with connect_writer(database) as con:
         assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "5.5 GiB"  # 6GB
+
+
+def test_a_load_and_a_build_default_to_one_memory_budget(monkeypatch):
+    """The loader's default budget (rollcall.settings) is the one profiles.yml gives dbt."""
+    monkeypatch.delenv("ROLLCALL_DUCKDB_MEMORY_LIMIT", raising=False)
+    profile = (PROJECT_ROOT / "profiles.yml").read_text()
+    defaults = re.findall(r"env_var\('ROLLCALL_DUCKDB_MEMORY_LIMIT', '([^']+)'\)", profile)
+    assert defaults == [duckdb_budget("warehouse.duckdb")["memory_limit"]]
