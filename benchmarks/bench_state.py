@@ -5,9 +5,9 @@ Each step runs in its own process under /usr/bin/time: wall seconds, CPU seconds
 less sensitive than wall time to other work on a shared machine) and peak RSS, each within one
 DuckDB memory budget (``--memory-limit``, default 10GB: the default 6GB cannot stage the records
 at this size), spilling beyond it; the build runs one model at a time (``--threads``, default 1:
-two attendance models spilling at once outgrew the disk). Disk is the
-limit at this size (about 30 GB of CSV), so the steps are ordered to need the CSV files and the
-warehouse together only during the load and the baseline query: load, baseline query, then the
+two attendance models spilling at once outgrew the disk). Disk is the limit at this size (about
+30 GB of CSV), so the steps are ordered to need the CSV files and the warehouse together only
+during the load and the baseline query: load, baseline query, then the
 attendance file is deleted (``--keep-csv`` keeps it) before the build. Run again with the same
 arguments, it resumes: after the load it goes straight to the build; with the package written, to
 the load.
@@ -43,7 +43,7 @@ def main() -> int:
     parser.add_argument("--keep-csv", action="store_true", help="keep attendance.csv after the load")
     # staging the records at this size asks DuckDB for blocks the default 6GB cannot hold (docs/benchmarks.md)
     parser.add_argument("--memory-limit", default="10GB", help="DuckDB's budget for each step (default 10GB)")
-    # two attendance models building at once spilled 46 GB at 1,000,000 students: one at a time fits
+    # two attendance models building at once spilled 46 GB at 1,000,000 students: one at a time spills less
     parser.add_argument("--threads", type=int, default=1, help="dbt threads for the build (default 1)")
     # at 1,000,000 students the query's spill outgrew 40 GB of free disk beside the CSV and the warehouse
     parser.add_argument("--no-baseline", dest="baseline", action="store_false", help="skip the baseline rates query")
