@@ -100,6 +100,33 @@ ranked as (
             and records_to_build.source_system = superseded.source_system
 ),
 
+-- the membership checks run on the records' distinct days, not on every record: two relations
+-- of days join (at state scale, a join of every record to membership spilled more than 49 GB),
+-- and only the few days outside counted membership meet the records again
+record_days as (
+    select distinct
+        district_id,
+        user_id as student_id,
+        school_id,
+        attendance_date
+    from records_to_build
+    where attendance_date is not null
+),
+
+days_outside_counted_membership as (
+    select
+        record_days.*,
+        membership_to_check.calendar_date is null as is_outside_membership
+    from record_days
+    left join membership_to_check
+        on
+            record_days.district_id = membership_to_check.district_id
+            and record_days.student_id = membership_to_check.student_id
+            and record_days.school_id = membership_to_check.school_id
+            and record_days.attendance_date = membership_to_check.calendar_date
+    where membership_to_check.calendar_date is null or not membership_to_check.is_counted
+),
+
 known_codes as (
     select distinct
         district_id,
@@ -127,9 +154,10 @@ classified as (
             when known_codes.absence_code is null then 'unknown_code'
             when school_days.calendar_date is null then 'non_instructional_day'
             when ranked.attendance_date > as_of_dates.as_of_date then null
-            when membership_to_check.calendar_date is null and enrollments.student_id is null then 'no_enrollment'
-            when membership_to_check.calendar_date is null then 'outside_membership'
-            when not membership_to_check.is_counted then 'counted_at_other_school'
+            when days_outside_counted_membership.is_outside_membership and enrollments.student_id is null
+                then 'no_enrollment'
+            when days_outside_counted_membership.is_outside_membership then 'outside_membership'
+            when not days_outside_counted_membership.is_outside_membership then 'counted_at_other_school'
         end as exception_reason
     from ranked
     left join known_codes
@@ -148,12 +176,12 @@ classified as (
             ranked.district_id = enrollments.district_id
             and ranked.user_id = enrollments.student_id
             and ranked.school_id = enrollments.school_id
-    left join membership_to_check
+    left join days_outside_counted_membership
         on
-            ranked.district_id = membership_to_check.district_id
-            and ranked.user_id = membership_to_check.student_id
-            and ranked.school_id = membership_to_check.school_id
-            and ranked.attendance_date = membership_to_check.calendar_date
+            ranked.district_id = days_outside_counted_membership.district_id
+            and ranked.user_id = days_outside_counted_membership.student_id
+            and ranked.school_id = days_outside_counted_membership.school_id
+            and ranked.attendance_date = days_outside_counted_membership.attendance_date
 ),
 
 final as (
