@@ -36,9 +36,10 @@ DISTRICT = "demo-unified"
 RATE_COLUMNS = "student_id, school_id, academic_session_id, membership_days, absent_days, is_chronically_absent"
 
 
-def timed(command: list[str], env: dict[str, str] | None = None, output: bool = True) -> dict:
+def timed(command: list[str], env: dict[str, str] | None = None, output: bool = True, check: bool = True) -> dict:
     """Run ``command`` under /usr/bin/time: wall and CPU (user + system) seconds, peak RSS (GiB) and,
-    with ``output``, its stdout. Fails loudly."""
+    with ``output``, its stdout. Fails loudly, unless ``check`` is off: then its exit status is kept
+    (a step stopped by a signal may leave no CPU or memory figures: they are None)."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
         started = time.perf_counter()
         result = subprocess.run(
@@ -49,16 +50,19 @@ def timed(command: list[str], env: dict[str, str] | None = None, output: bool = 
             text=True,
         )
         seconds = time.perf_counter() - started
-        peak_kib, user, system = Path(report.name).read_text().split()[-3:]
-    if result.returncode not in (0,):
+        figures = Path(report.name).read_text().split()[-3:]
+    if check and result.returncode != 0:
         raise SystemExit(
             f"{' '.join(command)} exited {result.returncode}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
         )
+    measured = len(figures) == 3 and all(figure.replace(".", "").isdigit() for figure in figures)
+    peak_kib, user, system = figures if measured else (None, None, None)
     return {
         "seconds": round(seconds, 1),
-        "cpu_seconds": round(float(user) + float(system), 1),
-        "peak_rss_gib": round(int(peak_kib) / 2**20, 2),
+        "cpu_seconds": round(float(user) + float(system), 1) if measured else None,
+        "peak_rss_gib": round(int(peak_kib) / 2**20, 2) if measured else None,
         **({"stdout": result.stdout} if output else {}),
+        **({} if check else {"exit_status": result.returncode}),
     }
 
 

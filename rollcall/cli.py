@@ -21,6 +21,7 @@ from rollcall.publish import publish_command
 from rollcall.settings import DEFAULT_DATABASE, database_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+EXIT_STOPPED = 130  # the shell's status for a command stopped by Ctrl-C (128 + SIGINT)
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 BUSY_LINE = (
@@ -32,7 +33,8 @@ USAGE_LINE = f"{EXIT_USAGE}  usage error: an unknown option, a missing argument,
 
 def exit_codes(*lines: str) -> str:
     """The ``Exit codes`` epilog of a command's help (the usage code last)."""
-    return "\b\nExit codes:\n" + "\n".join(f"  {line}" for line in sorted((*lines, USAGE_LINE)))
+    codes = sorted((*lines, USAGE_LINE), key=lambda line: int(line.split()[0]))
+    return "\b\nExit codes:\n" + "\n".join(f"  {line}" for line in codes)
 
 
 def _database(value: str | None) -> Path:
@@ -430,7 +432,12 @@ def _selection_args(select: list[str], exclude: list[str], selector: str | None)
 
 
 @cli.command(
-    epilog=exit_codes("0  built (warnings allowed)", "1  a model, test or seed failed", BUSY_LINE),
+    epilog=exit_codes(
+        "0  built (warnings allowed)",
+        "1  a model, test or seed failed",
+        BUSY_LINE,
+        f"{EXIT_STOPPED}  stopped by Ctrl-C (a plain `rollcall build` carries on)",
+    ),
     short_help="dbt build of what the loads changed (dbt selection options pass through)",
 )
 @selection_options
@@ -481,7 +488,7 @@ OK_STATUSES = {"success": "ok", "pass": "ok"}  # dbt's words for a model or seed
 
 def run_dbt_build(dbt_args: list[str], env: dict[str, str], reporter: Reporter) -> int:
     """``dbt build`` with a bar of nodes; quiet unless verbose; a one-line summary."""
-    from rollcall.dbt import invoke_dbt
+    from rollcall.dbt import invoke_dbt, stopped_by_user
 
     output = [] if reporter.verbose else ["--quiet"]
     started = time.perf_counter()
@@ -501,6 +508,13 @@ def run_dbt_build(dbt_args: list[str], env: dict[str, str], reporter: Reporter) 
     if type(result.exception).__name__ == "DbtUsageException":  # an option after `--` dbt does not know
         click.echo(f"rollcall build: dbt refused its options: {result.exception}", err=True)
         return EXIT_USAGE
+    if stopped_by_user(result.exception):
+        click.echo(
+            f"rollcall build: stopped by Ctrl-C after {time.perf_counter() - started:.0f} s; `rollcall build`"
+            " carries on, keeping the incremental models this one finished",
+            err=True,
+        )
+        return EXIT_STOPPED
     statuses = Counter(OK_STATUSES.get(str(r.status), str(r.status)) for r in getattr(result.result, "results", []))
     counts = ", ".join(f"{n:,} {status}" for status, n in sorted(statuses.items()))
     outcome = "succeeded" if result.success else "failed"

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 
 from rollcall.settings import IS_CHECKOUT, PROJECT_ROOT, WORK_DIR, database_path
@@ -40,13 +42,55 @@ def _dbt_environment(env: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def stopped_by_user(exception: BaseException | None) -> bool:
+    """Whether a dbt command ended because its user pressed Ctrl-C."""
+    return isinstance(exception, KeyboardInterrupt)
+
+
+class _QuietAfterCtrlC:
+    """The stdout dbt logs to, less the stack trace dbt prints for a KeyboardInterrupt once
+    ``stopping`` is set; everything else passes through."""
+
+    def __init__(self, stream) -> None:
+        self.stream, self.stopping = stream, False
+
+    def write(self, text: str) -> int:
+        if self.stopping and ("Traceback (most recent call last)" in text or text.rstrip().endswith("error:")):
+            return len(text)
+        return self.stream.write(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+
+@contextlib.contextmanager
+def _ctrl_c_without_traceback() -> Iterator[None]:
+    """Ctrl-C stops dbt as before (a KeyboardInterrupt: dbt cancels the running queries and lists
+    what ran) without the stack trace dbt prints for it."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread takes signals
+        yield
+        return
+    stdout = _QuietAfterCtrlC(sys.stdout)
+
+    def stop(signum: int, frame: object) -> None:
+        stdout.stopping = True
+        raise KeyboardInterrupt
+
+    previous, sys.stdout = signal.signal(signal.SIGINT, stop), stdout
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        sys.stdout = stdout.stream
+
+
 def invoke_dbt(args: list[str], env: dict[str, str] | None = None, callbacks: list[Callable] | None = None):
     """Invoke dbt in-process on this project; returns dbt's ``dbtRunnerResult``."""
     from dbt.cli.main import dbtRunner
 
     database_path().parent.mkdir(parents=True, exist_ok=True)
     colors = [] if sys.stdout.isatty() else ["--no-use-colors"]  # no escape codes in a file or pipe
-    with _dbt_environment(env or {}):
+    with _dbt_environment(env or {}), _ctrl_c_without_traceback():
         try:
             return dbtRunner(callbacks=callbacks or []).invoke(
                 [*args, *colors, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]

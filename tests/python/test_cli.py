@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -13,6 +15,7 @@ import pytest
 from rollcall import cli
 from rollcall.check_dbt import Selection, build_arguments
 from rollcall.settings import PROJECT_ROOT
+from tests.python.support import dbt_env
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 COMMANDS = sorted(cli.cli.commands)
@@ -185,3 +188,25 @@ def test_a_build_out_of_memory_names_the_model_and_the_setting(tmp_path: Path, m
     err = capsys.readouterr().err
     # dbt's own first queries may run out before the model does
     assert re.search(r"DuckDB ran out of memory( in dim_dates)? within ROLLCALL_DUCKDB_MEMORY_LIMIT=1MB: raise it", err)
+
+
+@pytest.mark.dbt
+def test_ctrl_c_stops_a_build_in_one_line_and_exits_130(tmp_path: Path) -> None:
+    """Ctrl-C during a build: dbt cancels its queries; no stack trace; the shell's status for it."""
+    env = dbt_env(tmp_path / "new.duckdb", ("build",), cli=True)  # a first build: everything
+    build = subprocess.Popen(
+        [sys.executable, "-m", "rollcall.cli", "build", "--verbose"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        started = next((line for line in build.stdout if " START " in line), None)  # dbt has begun a node
+        build.send_signal(signal.SIGINT)
+        out, err = build.communicate(timeout=120)
+    finally:
+        build.kill()
+    assert started is not None and build.returncode == cli.EXIT_STOPPED
+    assert "stopped by Ctrl-C" in err and "Traceback" not in out + err
