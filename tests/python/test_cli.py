@@ -193,7 +193,7 @@ def test_a_build_out_of_memory_names_the_model_and_the_setting(tmp_path: Path, m
 @pytest.mark.dbt
 def test_ctrl_c_stops_a_build_in_one_line_and_exits_130(tmp_path: Path) -> None:
     """Ctrl-C during a build: dbt cancels its queries; no stack trace; the shell's status for it."""
-    env = dbt_env(tmp_path / "new.duckdb", ("build",), cli=True)  # a first build: everything
+    env = dbt_env(tmp_path / "warehouse.duckdb", ("build",), cli=True)  # a first build: everything
     build = subprocess.Popen(
         [sys.executable, "-m", "rollcall.cli", "build", "--verbose"],
         cwd=PROJECT_ROOT,
