@@ -47,6 +47,9 @@ def stopped_by_user(exception: BaseException | None) -> bool:
     return isinstance(exception, KeyboardInterrupt)
 
 
+_DBT_ERROR_HEAD = "Encountered an error:"  # dbt's line before the interrupt's (empty) message
+
+
 class _QuietAfterCtrlC:
     """The stdout dbt logs to, less the stack trace dbt prints for a KeyboardInterrupt once
     ``stopping`` is set; everything else passes through."""
@@ -55,7 +58,7 @@ class _QuietAfterCtrlC:
         self.stream, self.stopping = stream, False
 
     def write(self, text: str) -> int:
-        if self.stopping and ("Traceback (most recent call last)" in text or text.rstrip().endswith("error:")):
+        if self.stopping and ("Traceback (most recent call last)" in text or text.rstrip().endswith(_DBT_ERROR_HEAD)):
             return len(text)
         return self.stream.write(text)
 
