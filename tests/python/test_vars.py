@@ -2,7 +2,9 @@
 the docs say (README "Attendance rules", docs/dbt/attendance_rules.md).
 
 One small district is built with the defaults, then again (on copies) with two groups of
-non-default values whose effects can be told apart. The package is adjusted first so each rule
+non-default values whose effects can be told apart; those two builds select the models that read
+the attendance vars and everything downstream of them (the rest cannot differ from the default
+build, which ran every model and test). The package is adjusted first so each rule
 has something to act on: some secondary days keep only their period records (period roll-up),
 the tardy code carries an absent value, one student has attendance but no enrollment, and one
 student gets an enrollment at a second school that overlaps the first. For the default build and
@@ -26,6 +28,9 @@ from tests.python.support import query, run_rollcall
 pytestmark = pytest.mark.dbt
 
 DISTRICT = "demo-unified"
+# the models reading the attendance vars (directly or through macros/attendance/attendance_rules.sql)
+# are these and their descendants; int_attendance_input_fingerprints holds every attendance var
+VAR_READERS = ("int_districts_as_of_dates+", "int_attendance_input_fingerprints+", "int_membership_days_expanded+")
 UNITS_PER_DAY = 27_720_000_000
 
 
@@ -176,7 +181,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
         database.parent.mkdir()
         shutil.copy(default, database)
         inline = "{" + ", ".join(f"{key}: {value}" for key, value in values.items()) + "}"
-        _build(database, "--vars", inline.replace("True", "true"))
+        _build(database, "--vars", inline.replace("True", "true"), "--select", *VAR_READERS)
         databases[name] = database
     return {**databases, **facts}
 
