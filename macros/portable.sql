@@ -26,6 +26,19 @@
     xxhash64({{ columns | join(', ') }})
 {%- endmacro %}
 
+{#- Which of ``buckets`` parts a row falls in (0 to buckets - 1), by the hash of ``column``. -#}
+{% macro hash_bucket(column, buckets) -%}
+    {{ return(adapter.dispatch('hash_bucket', 'rollcall')(column, buckets)) }}
+{%- endmacro %}
+
+{% macro duckdb__hash_bucket(column, buckets) -%}
+    (hash({{ column }}) % {{ buckets }})
+{%- endmacro %}
+
+{% macro spark__hash_bucket(column, buckets) -%}
+    pmod(xxhash64({{ column }}), {{ buckets }})
+{%- endmacro %}
+
 {#-
     Marks a CTE that is read more than once to be inlined, not materialized: for CTEs over tens
     of millions of wide rows, scanning the table twice beats holding it in memory.

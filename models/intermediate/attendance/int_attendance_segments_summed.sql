@@ -12,6 +12,9 @@
     **incremental_config('append')
 ) }}
 
+{#- from scratch at state scale: a share of the students at a time (macros/aggregation_passes.sql) -#}
+{%- set passes = aggregation_passes(ref('fct_student_daily_attendance')) %}
+
 -- only days whose segment (at most a week) a changed slice can reach
 with daily_attendance as {{ inline_cte() }} (
     select * from {{ ref('fct_student_daily_attendance') }}
@@ -71,29 +74,34 @@ dated_days as {{ inline_cte() }} (
 {%- endif %}
 
 final as (
-    select
-        district_id,
-        student_id,
-        school_id,
-        segment_id,
-        segment_last_date,
-        count(*) as membership_day_count,
-        cast(sum(membership_value) as decimal(18, 2)) as membership_days,
-        cast(sum(absent_day_units) as bigint) as absent_day_units,
-        cast(sum(absent_day_units_suspension_as_absent) as bigint) as absent_day_units_suspension_as_absent,
-        cast(sum(absent_day_units_suspension_excluded) as bigint) as absent_day_units_suspension_excluded,
-        cast(sum(case when attendance_category = 'excused' then absent_day_units else 0 end) as bigint)
-            as excused_absent_day_units,
-        cast(sum(case when attendance_category = 'unexcused' then absent_day_units else 0 end) as bigint)
-            as unexcused_absent_day_units,
-        cast(sum(case when attendance_category = 'suspension' then absent_day_units else 0 end) as bigint)
-            as suspension_absent_day_units,
-        cast(sum(case when is_tardy then 1 else 0 end) as bigint) as tardy_count,
-        min(attendance_date) as first_membership_date,
-        max(attendance_date) as last_membership_date,
-        {{ this_build_started_at() }} as built_at
-    from days_to_build
-    group by district_id, student_id, school_id, segment_id, segment_last_date
+    {%- for pass in range(passes) %}
+        {%- if not loop.first %}
+            union all
+        {%- endif %}
+        select
+            district_id,
+            student_id,
+            school_id,
+            segment_id,
+            segment_last_date,
+            count(*) as membership_day_count,
+            cast(sum(membership_value) as decimal(18, 2)) as membership_days,
+            cast(sum(absent_day_units) as bigint) as absent_day_units,
+            cast(sum(absent_day_units_suspension_as_absent) as bigint) as absent_day_units_suspension_as_absent,
+            cast(sum(absent_day_units_suspension_excluded) as bigint) as absent_day_units_suspension_excluded,
+            cast(sum(case when attendance_category = 'excused' then absent_day_units else 0 end) as bigint)
+                as excused_absent_day_units,
+            cast(sum(case when attendance_category = 'unexcused' then absent_day_units else 0 end) as bigint)
+                as unexcused_absent_day_units,
+            cast(sum(case when attendance_category = 'suspension' then absent_day_units else 0 end) as bigint)
+                as suspension_absent_day_units,
+            cast(sum(case when is_tardy then 1 else 0 end) as bigint) as tardy_count,
+            min(attendance_date) as first_membership_date,
+            max(attendance_date) as last_membership_date,
+            {{ this_build_started_at() }} as built_at
+        from days_to_build {{ aggregation_pass_filter('student_id', pass, passes) }}
+        group by district_id, student_id, school_id, segment_id, segment_last_date
+    {%- endfor %}
 )
 
 select * from final
