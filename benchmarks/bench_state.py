@@ -49,6 +49,13 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="dbt threads for the build (default 1)")
     # at 1,000,000 students the query's spill outgrew 40 GB of free disk beside the CSV and the warehouse
     parser.add_argument("--no-baseline", dest="baseline", action="store_false", help="skip the baseline rates query")
+    parser.add_argument(
+        "--resume-select",
+        nargs="+",
+        metavar="SELECTOR",
+        help="resume a stopped build with `rollcall build --select SELECTOR...`: the nodes it had not finished,"
+        " when a model changed since it stopped (the planned build would then rebuild everything from scratch)",
+    )
     args = parser.parse_args()
 
     work = Path(args.work)
@@ -94,7 +101,7 @@ def main() -> int:
         if not args.keep_csv:
             (package / "attendance.csv").unlink()
     results["threads"] = args.threads
-    if not run_build(results, stopped_builds, args.threads, env, out):
+    if not run_build(results, stopped_builds, args.threads, env, out, args.resume_select):
         return 1
     results["warehouse_gib"] = round(warehouse.stat().st_size / 2**30, 2)
     if "baseline_rates" in results:
@@ -106,13 +113,18 @@ def main() -> int:
     return 0
 
 
-def run_build(results: dict, parts: list[dict], threads: int, env: dict[str, str], out: Path) -> bool:
+def run_build(
+    results: dict, parts: list[dict], threads: int, env: dict[str, str], out: Path, resume_select: list[str] | None
+) -> bool:
     """``rollcall build --full-refresh``; after a stopped one (Ctrl-C, a full disk), ``rollcall build``
-    without it, which keeps the incremental models the stopped build finished. Each part is kept;
-    the build's figures are their sums (peak RSS: the largest)."""
-    full_refresh = [] if parts else ["--full-refresh"]
-    command = [str(BIN / "rollcall"), "build", *full_refresh, "--threads", str(threads)]
-    parts = [*parts, timed(command, env, output=False, check=False)]
+    without it, which keeps the incremental models the stopped build finished (or, with
+    ``resume_select``, only those nodes). Each part is kept, with its selection; the build's
+    figures are their sums (peak RSS: the largest)."""
+    selection = ["--select", *resume_select] if parts and resume_select else []
+    options = selection or ([] if parts else ["--full-refresh"])
+    command = [str(BIN / "rollcall"), "build", *options, "--threads", str(threads)]
+    part = timed(command, env, output=False, check=False)
+    parts = [*parts, {**part, "select": resume_select} if selection else part]
     results["build_parts"] = parts
     if parts[-1]["exit_status"] == 0:
         results["build"] = {
