@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.python.support import query, run_rollcall
+from tests.python.support import dbt_target_path, query, run_rollcall
 
 pytestmark = pytest.mark.dbt
 
@@ -268,3 +268,31 @@ def test_marts_match_an_independent_computation(builds, build):
         assert actual[key][3] == (minimum_days >= 10 and absent >= Fraction(1, 10) * membership), key
     if build == "b":  # the fraction rule made some days partly absent
         assert any(absent.denominator > 2 for _, absent, _ in expected.values())
+
+
+def test_segments_summed_in_passes_equal_one_pass(builds, tmp_path):
+    """From scratch, a daily fact of more than aggregation_rows_per_pass rows is summed into weekly
+    segments one hash bucket of students at a time (macros/aggregation_passes.sql): the same rows."""
+    database = tmp_path / "passes" / "warehouse.duckdb"  # the one name: see support.stable_path
+    database.parent.mkdir()
+    shutil.copy(builds["default"], database)
+    args = ("--vars", "{aggregation_rows_per_pass: 100}", "--select", "int_attendance_segments_summed+")
+    _build(database, *args, "--full-refresh")
+    daily_rows = query(database, "select count(*) from attendance.fct_student_daily_attendance")[0][0]
+    compiled = dbt_target_path(args, cli=True) / "run" / "rollcall" / "models" / "intermediate" / "attendance"
+    passes = (compiled / "int_attendance_segments_summed.sql").read_text().count("union all") + 1
+    assert passes == -(-daily_rows // 100) > 1
+    for table in ("intermediate.int_attendance_segments_summed", "attendance.fct_student_absence_rates"):
+        schema, name = table.split(".")
+        columns = [
+            column
+            for (column,) in query(
+                database,
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ?"
+                " and column_name not in ('built_at', 'changed_at') order by ordinal_position",
+                [schema, name],
+            )
+        ]
+        select = f"select {', '.join(columns)} from {table} order by all"
+        in_passes, one_pass = query(database, select), query(builds["default"], select)
+        assert in_passes and in_passes == one_pass, table
