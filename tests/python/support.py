@@ -68,6 +68,28 @@ def query(database: Path, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
 
 
+# columns that record when or from what a row was built, not what it says
+BOOKKEEPING_COLUMNS = frozenset(
+    {"changed_at", "load_id", "loaded_at", "previous_slices", "source_file", "file_sha256", "extras", "built_at"}
+)
+
+
+def content_select(database: Path, table: str, order_by: str = "all") -> str:
+    """A query of ``schema.table``'s columns in ``database`` less the bookkeeping ones, ordered: the
+    same rows of two warehouses built differently compare equal."""
+    columns = [
+        name
+        for (name,) in query(
+            database,
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ?"
+            " order by ordinal_position",
+            table.split("."),
+        )
+        if name not in BOOKKEEPING_COLUMNS
+    ]
+    return f"select {', '.join(columns)} from {table} order by {order_by}"
+
+
 def stable_path(database: Path) -> Path:
     """One path for every test warehouse of this pytest run: a symlink re-pointed at ``database``.
 

@@ -18,7 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.python.support import SAMPLE_DISTRICT, SampleWarehouse, query, run_dbt, run_rollcall, write_package
+from tests.python.support import (
+    SAMPLE_DISTRICT,
+    SampleWarehouse,
+    content_select,
+    query,
+    run_dbt,
+    run_rollcall,
+    write_package,
+)
 
 pytestmark = pytest.mark.dbt
 
@@ -42,17 +50,6 @@ COMPARED = {
 }
 # the full rebuild: every compared model and everything upstream of it, from scratch
 FULL_REFRESH = ("run", "--full-refresh", "--select", *(f"+{table.split('.')[1]}" for table in COMPARED))
-# columns that record when a row was built, not what it says
-BOOKKEEPING = {
-    "changed_at",
-    "load_id",
-    "loaded_at",
-    "previous_slices",
-    "source_file",
-    "file_sha256",
-    "extras",
-    "built_at",
-}
 ATTENDANCE_HEADER = [
     "sourcedId",
     "status",
@@ -113,17 +110,7 @@ def _new_day(package: Path, day: date, prefix: str) -> list[dict[str, str]]:
 
 def _assert_same(incremental: Path, full: Path) -> None:
     for table, key in COMPARED.items():
-        columns = [
-            name
-            for (name,) in query(
-                full,
-                "select column_name from information_schema.columns where table_schema = ? and table_name = ?"
-                " order by ordinal_position",
-                list(table.split(".")),
-            )
-            if name not in BOOKKEEPING
-        ]
-        select = f"select {', '.join(columns)} from {table} order by {key}"
+        select = content_select(full, table, key)
         expected, actual = query(full, select), query(incremental, select)
         assert expected, f"{table} is empty: the scenario tests nothing"
         assert actual == expected, f"{table}: incremental differs from a full rebuild"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.python.support import dbt_target_path, query, run_rollcall
+from tests.python.support import content_select, dbt_target_path, query, run_rollcall
 
 pytestmark = pytest.mark.dbt
 
@@ -283,16 +283,6 @@ def test_segments_summed_in_passes_equal_one_pass(builds, tmp_path):
     passes = (compiled / "int_attendance_segments_summed.sql").read_text().count("union all") + 1
     assert passes == -(-daily_rows // 100) > 1
     for table in ("intermediate.int_attendance_segments_summed", "attendance.fct_student_absence_rates"):
-        schema, name = table.split(".")
-        columns = [
-            column
-            for (column,) in query(
-                database,
-                "select column_name from information_schema.columns where table_schema = ? and table_name = ?"
-                " and column_name not in ('built_at', 'changed_at') order by ordinal_position",
-                [schema, name],
-            )
-        ]
-        select = f"select {', '.join(columns)} from {table} order by all"
+        select = content_select(database, table)
         in_passes, one_pass = query(database, select), query(builds["default"], select)
         assert in_passes and in_passes == one_pass, table
