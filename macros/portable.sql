@@ -26,17 +26,19 @@
     xxhash64({{ columns | join(', ') }})
 {%- endmacro %}
 
-{#- Which of ``buckets`` parts a row falls in (0 to buckets - 1), by the hash of ``column``. -#}
+{#- Which of ``buckets`` parts a row falls in (0 to buckets - 1), by row_hash of ``column``. -#}
 {% macro hash_bucket(column, buckets) -%}
     {{ return(adapter.dispatch('hash_bucket', 'rollcall')(column, buckets)) }}
 {%- endmacro %}
 
+{#- DuckDB's hash is unsigned -#}
 {% macro duckdb__hash_bucket(column, buckets) -%}
-    (hash({{ column }}) % {{ buckets }})
+    ({{ row_hash([column]) }} % {{ buckets }})
 {%- endmacro %}
 
+{#- Spark's xxhash64 is signed: pmod keeps the bucket positive -#}
 {% macro spark__hash_bucket(column, buckets) -%}
-    pmod(xxhash64({{ column }}), {{ buckets }})
+    pmod({{ row_hash([column]) }}, {{ buckets }})
 {%- endmacro %}
 
 {#-
